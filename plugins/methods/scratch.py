@@ -1,0 +1,26 @@
+"""Scratch: random initialization trained on target labels only (random parameter transfer)."""
+import torch
+import torch.nn.functional as F
+
+import tlarena
+from tlarena import Setting
+
+
+class Scratch(tlarena.TransferMethod):
+    """The no-transfer reference: what the target labels alone achieve.
+
+    Paper: Pan & Yang, "A Survey on Transfer Learning", IEEE TKDE 2010 — the baseline every transfer
+    method must beat; in the taxonomy, parameter transfer with random initialization.
+    """
+
+    name = "scratch"
+    family = "parameter transfer"
+    paper = "Pan & Yang, 'A Survey on Transfer Learning', IEEE TKDE 2010"
+    settings = frozenset({Setting.FEW_SHOT, Setting.SUPERVISED, Setting.TASK})
+    init = "random"
+    hparams = {"lr": 0.01, "weight_decay": 5e-4}
+    search_space = {"lr": ("log", 1e-4, 0.1)}
+
+    def training_step(self, batch: tlarena.Batch) -> torch.Tensor:
+        images, labels = batch.target
+        return F.cross_entropy(self.network(images), labels)

@@ -1,0 +1,61 @@
+"""Shared test helpers: an isolated cache, a CLI runner, the location of ../shared/data."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = ROOT.parent / "shared" / "data"
+FAULT_PLUGINS = Path(__file__).parent / "fault_plugins"
+EXAMPLE_PLUGIN = Path(__file__).parent / "example_plugin"
+
+# A tiny budget: enough to show learning on the embedded pairs, seconds per run.
+TINY = ["--steps", "30", "--source-steps", "60", "--eval-points", "3", "--seeds", "0"]
+
+requires_shared_data = pytest.mark.skipif(
+    not SHARED_DATA.is_dir(), reason=f"real data not found at {SHARED_DATA} (../shared/data is absent)")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def isolated_cache(tmp_path_factory):
+    """Datasets and source models go to a per-session cache, never the user's ~/.cache."""
+    cache = os.environ.get("TLARENA_TEST_CACHE") or str(tmp_path_factory.mktemp("tlarena-cache"))
+    os.environ["TLARENA_CACHE"] = cache
+    return Path(cache)
+
+
+class CliResult:
+    def __init__(self, code: int, out: str, err: str):
+        self.code, self.out, self.err = code, out, err
+
+
+@pytest.fixture
+def cli(capsys, monkeypatch):
+    """Run `tlarena ARGS` in this process; returns exit code, stdout and stderr."""
+    from tlarena import commands
+    from rich.console import Console
+
+    def run(*args: str, cwd: Path | None = None) -> CliResult:
+        if cwd is not None:
+            monkeypatch.chdir(cwd)
+        # rich consoles are created at import; point them at the captured streams, wide and plain
+        monkeypatch.setattr(commands, "console", Console(file=sys.stdout, width=200, color_system=None))
+        monkeypatch.setattr(commands, "errors", Console(file=sys.stderr, width=200, color_system=None))
+        from tlarena.cli import main
+        code = main(list(args))
+        captured = capsys.readouterr()
+        return CliResult(code, captured.out, captured.err)
+
+    return run
+
+
+def tlarena_process(*args: str, cwd: Path | None = None, env: dict | None = None,
+                    timeout: float = 300) -> subprocess.CompletedProcess:
+    """Run the installed `tlarena` console script in a fresh process."""
+    full_env = {**os.environ, "COLUMNS": "200", **(env or {})}
+    return subprocess.run([sys.executable, "-m", "tlarena", *args], cwd=cwd, env=full_env,
+                          capture_output=True, text=True, timeout=timeout)

@@ -1,0 +1,51 @@
+"""A broken plugin, a failing step, a NaN loss or a corrupt record never takes the grid down."""
+import json
+
+from conftest import FAULT_PLUGINS, TINY
+
+from tlarena.records import read_records
+
+PAIR = "uci-digits->uci-digits-rotated"
+
+
+def test_plugin_that_raises_at_import_is_named_and_the_rest_works(cli):
+    result = cli("--plugin", "raise_at_import", "list", "methods", cwd=FAULT_PLUGINS)
+    assert result.code == 0
+    assert "plugin 'raise_at_import' (--plugin): failed to load: RuntimeError: this plugin is broken on purpose" in result.err
+    assert "fine-tune" in result.out
+
+
+def test_duplicate_and_invalid_registrations_name_their_origins(cli):
+    result = cli("--plugin", "duplicate_method", "list", "plugins", cwd=FAULT_PLUGINS)
+    assert "method 'fine-tune' from plugin 'duplicate_method' (--plugin) is already registered by " \
+           "plugin 'parameter-transfer' (built-in)" in result.err
+    assert "method NoPaper lacks paper" in result.err
+
+
+def test_failing_step_and_nan_loss_are_recorded_and_the_grid_goes_on(cli, tmp_path):
+    results = tmp_path / "results"
+    result = cli("--plugin", "faulty_methods", "run", "--methods", "raises-in-step,nan-loss,fine-tune",
+                 "--pairs", PAIR, "--settings", "supervised", "--results", str(results), *TINY,
+                 cwd=FAULT_PLUGINS)
+    records = {r.spec.method: r for r in read_records(results)[0]}
+    assert result.code == 0
+    assert (records["raises-in-step"].status, records["nan-loss"].status, records["fine-tune"].status) \
+        == ("failed", "diverged", "ok")
+    assert "training step exploded" in records["raises-in-step"].traceback
+    assert records["nan-loss"].reason.startswith("non-finite loss")
+
+
+def test_corrupt_record_is_named_skipped_and_its_run_done_again(cli, tmp_path):
+    results = tmp_path / "results"
+    args = ("run", "--methods", "fine-tune,scratch", "--pairs", PAIR, "--settings", "supervised",
+            "--results", str(results), *TINY)
+    cli(*args)
+    corrupt, intact = sorted(results.glob("*.json"))
+    intact_before = intact.read_text()
+    corrupt.write_text('{"schema": 1, "key": "trunc')
+
+    shown = cli("show", "--results", str(results))
+    assert f"skipped corrupt record {corrupt}" in shown.err and shown.code == 0
+
+    cli(*args)
+    assert intact.read_text() == intact_before and json.loads(corrupt.read_text())["status"] == "ok"

@@ -1,0 +1,5 @@
+import sys
+
+from tlarena.cli import main
+
+sys.exit(main())

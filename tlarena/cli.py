@@ -1,0 +1,89 @@
+"""The `tlarena` command line: run the grid, list what plugins registered, show the leaderboard."""
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+from tlarena.registry import UnknownName
+
+DEFAULT_SUITE = "embedded"
+DEFAULT_BACKBONE = "lenet"
+_PAIR = re.compile(r"^[^,\s]+->[^,\s]+$")
+
+
+class UsageError(Exception):
+    """A mistake on the command line: reported in one line, exit status 2."""
+
+
+def _csv(text: str) -> list[str]:
+    items = [item.strip() for item in text.split(",")]
+    if not all(items):
+        raise UsageError(f"empty item in list {text!r}")
+    return items
+
+
+def _seeds(text: str) -> list[int]:
+    try:
+        return [int(s) for s in _csv(text)]
+    except ValueError:
+        raise UsageError(f"--seeds takes whole numbers separated by commas, e.g. 0,1,2; got {text!r}")
+
+
+def _pairs(text: str) -> list[str]:
+    pairs = _csv(text)
+    for pair in pairs:
+        if not _PAIR.match(pair):
+            raise UsageError(f"malformed pair {pair!r}: write SOURCE->TARGET, e.g. "
+                             f"synth-digits->uci-digits (quote it in the shell)")
+    return pairs
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tlarena", description=__doc__)
+    parser.add_argument("--plugin", action="append", default=[], metavar="MODULE",
+                        help="load a plugin module that is not installed (repeatable)")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="run the grid and record every run")
+    run.add_argument("--all", action="store_true", help="every method and pair of the suite")
+    run.add_argument("--suite", default=DEFAULT_SUITE)
+    run.add_argument("--methods", help="comma-separated method names")
+    run.add_argument("--pairs", help="comma-separated SOURCE->TARGET pair names")
+    run.add_argument("--settings", help="comma-separated: uda, few-shot, supervised, task")
+    run.add_argument("--backbone", default=DEFAULT_BACKBONE, help="registered backbone or timm model")
+    run.add_argument("--weights", help="hub, none or file:PATH (default: the backbone's)")
+    run.add_argument("--seeds", default="0,1,2")
+    run.add_argument("--steps", type=int, help="the method's optimizer steps")
+    run.add_argument("--source-steps", type=int, help="optimizer steps of the shared source model")
+    run.add_argument("--batch-size", type=int)
+    run.add_argument("--shots", type=int, help="labels per class in the few-shot setting")
+    run.add_argument("--eval-points", type=int, help="evaluations along the learning curve")
+    run.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    run.add_argument("--results", type=Path, default=Path("results"))
+    run.add_argument("--rerun", action="store_true", help="run recorded specs again")
+
+    listing = commands.add_parser("list", help="list methods, pairs, backbones or plugins")
+    listing.add_argument("what", choices=["methods", "pairs", "backbones", "plugins"])
+    listing.add_argument("--suite", help="only the pairs of this suite")
+
+    show = commands.add_parser("show", help="print the leaderboard from recorded runs")
+    show.add_argument("--results", type=Path, default=Path("results"))
+    show.add_argument("--format", choices=["table", "csv", "markdown", "latex", "json"], default="table")
+    show.add_argument("--cells", action="store_true", help="per (method, pair, setting) instead")
+    show.add_argument("--output", type=Path, help="write the export here instead of stdout")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        from tlarena.commands import COMMANDS
+        return COMMANDS[args.command](args)
+    except (UsageError, UnknownName) as error:
+        print(f"tlarena: error: {error.args[0]}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("tlarena: interrupted; every finished run is recorded", file=sys.stderr)
+        return 130

@@ -1,0 +1,166 @@
+"""What each CLI command does; cli.py only parses."""
+from __future__ import annotations
+
+import sys
+from collections import Counter
+
+import pandas as pd
+from rich.console import Console
+from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
+                           TimeRemainingColumn)
+from rich.table import Table
+
+from tlarena import aggregate
+from tlarena.backbones import parse_weights
+from tlarena.cli import UsageError, _csv, _pairs, _seeds
+from tlarena.environment import device_name, find_device
+from tlarena.plugins import Arena, load_arena
+from tlarena.records import load_results
+from tlarena.registry import unknown_message
+from tlarena.runner import Runner, grid
+from tlarena.settings import parse_setting
+from tlarena.spec import Budget
+
+console = Console()
+errors = Console(stderr=True)
+
+
+def _arena(args) -> Arena:
+    arena = load_arena(tuple(args.plugin))
+    for problem in arena.problems:
+        errors.print(f"[yellow]warning:[/] {problem}", highlight=False)
+    return arena
+
+
+def _budget(args) -> Budget:
+    overrides = {name: getattr(args, name) for name in
+                 ("steps", "source_steps", "batch_size", "shots", "eval_points")
+                 if getattr(args, name) is not None}
+    for name, value in overrides.items():
+        if value < (0 if name == "steps" else 1):
+            raise UsageError(f"--{name.replace('_', '-')} must be positive, not {value}")
+    return Budget(**overrides)
+
+
+def _suite_pairs(arena: Arena, suite: str) -> list[str]:
+    suites = {pair.suite for pair in arena.pairs}
+    if suite not in suites:
+        raise UsageError(unknown_message("suite", suite, suites).replace("`tlarena list suites`",
+                                                                         "`tlarena list pairs`"))
+    return [pair.name for pair in arena.pairs if pair.suite == suite]
+
+
+def run(args) -> int:
+    if not (args.all or args.methods or args.pairs):
+        raise UsageError("say what to run: --all, or --methods and/or --pairs")
+    arena = _arena(args)
+    methods = _csv(args.methods) if args.methods else arena.methods.names()
+    pairs = _pairs(args.pairs) if args.pairs else _suite_pairs(arena, args.suite)
+    for name in methods:
+        arena.methods.get(name)
+    for name in pairs:
+        arena.pairs.get(name)
+    try:
+        settings = [parse_setting(s) for s in _csv(args.settings)] if args.settings else None
+        weights = parse_weights(args.weights) if args.weights else None
+        device = find_device(args.device)
+    except ValueError as error:
+        raise UsageError(str(error))
+    from tlarena.runner import resolve_backbone
+    backbone = resolve_backbone(arena, args.backbone, weights)
+    specs = grid(arena, methods, pairs, backbone.name, backbone.weights, _seeds(args.seeds),
+                 _budget(args), settings)
+    console.print(f"tlarena: {len(specs)} runs ({len(methods)} methods × {len(pairs)} pairs × settings "
+                  f"× {len(_seeds(args.seeds))} seeds) on {device_name(device)} → {args.results}/")
+    runner = Runner(arena, args.results, device)
+    statuses: Counter = Counter()
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=False) as progress:
+        task = progress.add_task("runs", total=len(specs))
+
+        def advance(spec, status):
+            statuses[status] += 1
+            if status in ("failed", "diverged"):
+                progress.console.print(f"[red]{status}[/]: {spec.label()}", highlight=False)
+            progress.update(task, advance=1, description=f"{spec.method} · {spec.pair}")
+
+        runner.run(specs, rerun=args.rerun, progress=advance)
+    summary = ", ".join(f"{n} {status}" for status, n in sorted(statuses.items()))
+    if statuses["recorded"] == len(specs):
+        console.print(f"every run is already recorded in {args.results}/ (use --rerun to run again)")
+    console.print(f"done: {summary}")
+    frame, problems = load_results(args.results)
+    keys = {spec.key for spec in specs}
+    _print_board(frame[frame["key"].isin(keys)] if not frame.empty else frame, cells=False)
+    return 1 if statuses["failed"] and statuses["failed"] == len(specs) - statuses["n/a"] else 0
+
+
+def _print_board(frame: pd.DataFrame, cells: bool) -> None:
+    if frame.empty:
+        console.print("no runs recorded yet")
+        return
+    table = aggregate.cells(frame)
+    board = table if cells else aggregate.leaderboard(table)
+    console.print(_rich_table(board, "runs per cell (mean over seeds)" if cells else "leaderboard"))
+
+
+def _rich_table(frame: pd.DataFrame, title: str) -> Table:
+    table = Table(title=title)
+    for column in frame.columns:
+        table.add_column(str(column), justify="right" if frame[column].dtype.kind in "fiu" else "left")
+    for row in frame.itertuples(index=False):
+        table.add_row(*[f"{v:.4g}" if isinstance(v, float) else str(v) for v in row])
+    return table
+
+
+def list_(args) -> int:
+    arena = _arena(args)
+    if args.what == "methods":
+        table = Table("method", "family", "settings", "starts from", "paper", title="methods")
+        for m in arena.methods:
+            table.add_row(m.name, m.family, ", ".join(sorted(s.value for s in m.settings)), m.init, m.paper)
+    elif args.what == "pairs":
+        if args.suite:
+            _suite_pairs(arena, args.suite)
+        table = Table("pair", "suite", "kind", "classes", "source", "target", title="pairs")
+        for p in arena.pairs:
+            if args.suite and p.suite != args.suite:
+                continue
+            kind = "domain adaptation" if p.shared_label_space else "task transfer"
+            classes = f"{len(p.source.classes)}→{len(p.target.classes)}"
+            table.add_row(p.name, p.suite, kind, classes, p.source.ref, p.target.ref)
+    elif args.what == "backbones":
+        table = Table("backbone", "timm model", "weights", "description", title="backbones")
+        for b in arena.backbones:
+            table.add_row(b.name, b.model, b.weights, b.description)
+        console.print("any timm model name works too, e.g. --backbone resnet18 --weights hub")
+    else:
+        table = Table("plugin", "origin", "registered", "problems", title="plugins")
+        for info in arena.plugins:
+            registered = "; ".join(f"{kind}s: {', '.join(names)}" for kind, names in info.registered.items())
+            table.add_row(info.name, info.origin, registered or "-", "; ".join(info.errors) or "-")
+    console.print(table)
+    return 0
+
+
+def show(args) -> int:
+    if not args.results.is_dir():
+        raise UsageError(f"no results directory {str(args.results)!r}; run `tlarena run --all` first")
+    frame, problems = load_results(args.results)
+    for problem in problems:
+        errors.print(f"[yellow]warning:[/] {problem}", highlight=False)
+    if args.format == "table":
+        _print_board(frame, args.cells)
+        return 0
+    table = aggregate.cells(frame) if not frame.empty else frame
+    text = aggregate.export(table if args.cells else aggregate.leaderboard(table), args.format)
+    if args.output:
+        args.output.write_text(text)
+        errors.print(f"wrote {args.output}")
+    else:
+        sys.stdout.write(text + ("\n" if not text.endswith("\n") else ""))
+    return 0
+
+
+COMMANDS = {"run": run, "list": list_, "show": show}

@@ -1,0 +1,133 @@
+"""Decoded, resized images as uint8 tensors, cached on disk and shared by every run.
+
+A split is decoded once per (dataset fingerprint, split, size, channels); later runs read the cache
+file, so no run ever decodes an image again.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from tlarena.pairs import DataSource
+from tlarena.sources import cache_root, load_split
+
+_IN_MEMORY_LIMIT = 2 << 30   # bytes; larger caches stay memory-mapped
+decode_count = 0             # images decoded by this process: the benchmarks read it
+
+
+@dataclass(frozen=True)
+class ImageSpec:
+    """What the backbone wants: channels, height, width and the resampling filter."""
+
+    channels: int
+    height: int
+    width: int
+    interpolation: str = "bilinear"
+
+
+@dataclass
+class SplitTensors:
+    images: np.ndarray   # uint8 (N, C, H, W), in memory or memory-mapped
+    labels: np.ndarray   # int64 (N,)
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def subset(self, indices: np.ndarray) -> "SplitTensors":
+        return SplitTensors(np.asarray(self.images[indices]), self.labels[indices])
+
+
+def split_tensors(source: DataSource, split: str, spec: ImageSpec) -> SplitTensors:
+    """The split as uint8 tensors at ``spec``'s size, from the cache when it is there."""
+    dataset = load_split(source, split)
+    digest = hashlib.sha256(f"{dataset._fingerprint}|{split}|{spec}".encode()).hexdigest()[:16]
+    base = cache_root() / "tensors" / f"{source.name}-{split}-{spec.height}x{spec.width}-{digest}"
+    images_path, labels_path = base.with_suffix(".images.npy"), base.with_suffix(".labels.npy")
+    if not (images_path.exists() and labels_path.exists()):
+        _decode_to(dataset, spec, images_path, labels_path)
+    images = np.load(images_path, mmap_mode="r")
+    if images.nbytes <= _IN_MEMORY_LIMIT:
+        images = np.array(images)  # a plain in-memory copy, not a memmap
+    return SplitTensors(images, np.load(labels_path))
+
+
+def _decode_to(dataset, spec: ImageSpec, images_path: Path, labels_path: Path) -> None:
+    global decode_count
+    images_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = images_path.with_name(f".{images_path.name}.{os.getpid()}")
+    out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8,
+                                    shape=(len(dataset), spec.channels, spec.height, spec.width))
+    mode = "RGB" if spec.channels == 3 else "L"
+    resample = getattr(Image.Resampling, spec.interpolation.upper(), Image.Resampling.BILINEAR)
+    labels = np.empty(len(dataset), dtype=np.int64)
+    start = 0
+    for chunk in dataset.iter(batch_size=512):
+        for offset, (image, label) in enumerate(zip(chunk["image"], chunk["label"])):
+            pixels = image.convert(mode).resize((spec.width, spec.height), resample)
+            array = np.asarray(pixels, dtype=np.uint8)
+            out[start + offset] = array.transpose(2, 0, 1) if array.ndim == 3 else array[None]
+            labels[start + offset] = int(label)
+        start += len(chunk["label"])
+        decode_count += len(chunk["label"])
+    out.flush()
+    del out
+    _save_atomic(labels_path, labels)
+    os.replace(tmp, images_path)
+
+
+def _save_atomic(path: Path, array: np.ndarray) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    with open(tmp, "wb") as handle:
+        np.save(handle, array)
+    os.replace(tmp, path)
+
+
+def few_shot_indices(labels: np.ndarray, shots: int, seed: int) -> np.ndarray:
+    """``shots`` examples of each class, drawn with ``seed`` (fewer where a class has fewer)."""
+    rng = np.random.default_rng(seed)
+    chosen = [rng.permutation(np.flatnonzero(labels == c))[:shots] for c in np.unique(labels)]
+    return np.sort(np.concatenate(chosen))
+
+
+class BatchStream:
+    """An endless stream of full batches: one shuffled pass after another, seeded.
+
+    Batches always have ``batch_size`` rows so that the shapes (and the FLOP count) never change.
+    """
+
+    def __init__(self, split: SplitTensors, batch_size: int, seed: int, device: torch.device):
+        self.images = torch.from_numpy(split.images) if isinstance(split.images, np.ndarray) \
+            and not isinstance(split.images, np.memmap) else None
+        self.split = split
+        self.labels = torch.from_numpy(split.labels)
+        self.batch_size = batch_size
+        self.device = device
+        self._generator = torch.Generator().manual_seed(seed)
+        self._order = torch.empty(0, dtype=torch.long)
+
+    def _next_indices(self) -> torch.Tensor:
+        while len(self._order) < self.batch_size:
+            fresh = torch.randperm(len(self.labels), generator=self._generator)
+            self._order = torch.cat([self._order, fresh])
+        indices, self._order = self._order[: self.batch_size], self._order[self.batch_size:]
+        return indices
+
+    def next(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """uint8 images and int64 labels on the device (normalizing is the trainer's job)."""
+        indices = self._next_indices()
+        if self.images is not None:
+            images = self.images[indices]
+        else:  # memory-mapped: read rows in file order, then restore the shuffled order
+            order = torch.argsort(indices)
+            rows = torch.from_numpy(np.asarray(self.split.images[indices[order].numpy()]))
+            images = torch.empty_like(rows)
+            images[order] = rows
+        non_blocking = self.device.type == "cuda"
+        return (images.to(self.device, non_blocking=non_blocking),
+                self.labels[indices].to(self.device, non_blocking=non_blocking))

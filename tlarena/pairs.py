@@ -1,0 +1,77 @@
+"""Domain pairs and the data sources they name: a hub dataset, or a local builder."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Mapping
+
+import datasets
+
+Splits = Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class HubDataset:
+    """A Hugging Face dataset: hub id, config, pinned revision, splits and columns.
+
+    ``splits`` maps tlarena's split names (``train``, ``test``) to the dataset's; a value may be a
+    datasets split expression (``"train[:2000]"``). ``label_map`` maps the dataset's label ids to
+    ours; labels it leaves out are dropped. ``filter`` keeps the rows whose column equals a value
+    (``{"domain": "Art"}``), for datasets that hold several domains in one split.
+    """
+
+    name: str
+    path: str
+    classes: tuple[str, ...]
+    revision: str | None = None
+    config: str | None = None
+    splits: Splits = field(default_factory=lambda: {"train": "train", "test": "test"})
+    image_column: str = "image"
+    label_column: str = "label"
+    label_map: Mapping[int, int] | None = None
+    filter: Mapping[str, object] | None = None
+
+    @property
+    def ref(self) -> str:
+        parts = [self.path, self.config or "", self.revision or "main"]
+        return ":".join(parts)
+
+
+@dataclass(frozen=True)
+class BuiltDataset:
+    """A dataset made by code from what installed packages ship.
+
+    ``build()`` returns a ``datasets.DatasetDict`` with ``train`` and ``test`` splits, an ``image``
+    column (``datasets.Image``) and a ``label`` column (``datasets.ClassLabel`` with ``classes``).
+    Bump ``version`` whenever the builder's output changes: it keys the cache.
+    """
+
+    name: str
+    build: Callable[[], datasets.DatasetDict]
+    classes: tuple[str, ...]
+    version: str = "1"
+
+    @property
+    def ref(self) -> str:
+        return f"built:{self.name}:{self.version}"
+
+
+DataSource = HubDataset | BuiltDataset
+
+
+@dataclass(frozen=True)
+class DomainPair:
+    """A source and a target. Label spaces equal → domain adaptation; different → task transfer."""
+
+    source: DataSource
+    target: DataSource
+    suite: str
+    description: str = ""
+    name: str = ""
+
+    def __post_init__(self):
+        if not self.name:
+            object.__setattr__(self, "name", f"{self.source.name}->{self.target.name}")
+
+    @property
+    def shared_label_space(self) -> bool:
+        return tuple(self.source.classes) == tuple(self.target.classes)

@@ -1,0 +1,161 @@
+"""Plugin discovery: the `tlarena` entry-point group (built-ins included) and `--plugin module.path`.
+
+A plugin that fails to import or registers something invalid is reported by name with the reason;
+everything else keeps working.
+"""
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import re
+import sys
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pluggy
+
+from tlarena import hookspecs
+from tlarena.backbones import Backbone
+from tlarena.methods import FAMILIES, TransferMethod
+from tlarena.pairs import DomainPair
+from tlarena.registry import RegistrationError, Registry
+from tlarena.settings import Setting
+
+_NAME = re.compile(r"^[a-z0-9][a-z0-9._+-]*$")
+
+
+@dataclass
+class PluginInfo:
+    name: str
+    origin: str                     # "built-in", "entry point of <dist> <version>" or "--plugin"
+    registered: dict[str, list[str]] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Arena:
+    """Everything the plugins registered, and what went wrong while they did."""
+
+    manager: pluggy.PluginManager
+    methods: Registry[type[TransferMethod]]
+    pairs: Registry[DomainPair]
+    backbones: Registry[Backbone]
+    plugins: list[PluginInfo]
+
+    @property
+    def problems(self) -> list[str]:
+        return [f"plugin {p.name!r} ({p.origin}): {e}" for p in self.plugins for e in p.errors]
+
+    def notify_run_finished(self, record) -> list[str]:
+        """Give a record to every reporter; a reporter that raises is named, never fatal."""
+        failures = []
+        for impl in self.manager.hook.run_finished.get_hookimpls():
+            try:
+                impl.function(record=record)
+            except Exception as error:
+                failures.append(f"plugin {impl.plugin_name!r} failed in run_finished: {error!r}")
+        return failures
+
+
+def load_arena(extra_modules: tuple[str, ...] = ()) -> Arena:
+    manager = pluggy.PluginManager("tlarena")
+    manager.add_hookspecs(hookspecs)
+    infos: list[PluginInfo] = []
+    for entry_point in importlib.metadata.entry_points(group="tlarena"):
+        dist = entry_point.dist
+        origin = "built-in" if dist and dist.name == "tlarena" else (
+            f"entry point of {dist.name} {dist.version}" if dist else "entry point")
+        infos.append(_load(manager, entry_point.name, origin, entry_point.load))
+    if extra_modules and "" not in sys.path:
+        sys.path.insert(0, str(Path.cwd()))  # like `python -m`: modules beside the user resolve
+    for module in extra_modules:
+        infos.append(_load(manager, module, "--plugin", lambda m=module: importlib.import_module(m)))
+    arena = Arena(manager, Registry("method"), Registry("pair"), Registry("backbone"), infos)
+    for info in infos:
+        if not info.errors:
+            _collect(arena, info)
+    return arena
+
+
+def _load(manager, name, origin, load) -> PluginInfo:
+    info = PluginInfo(name, origin)
+    try:
+        manager.register(load(), name=name)
+    except Exception as error:
+        info.errors.append(f"failed to load: {_short(error)}")
+    return info
+
+
+def _collect(arena: Arena, info: PluginInfo) -> None:
+    plugin = arena.manager.get_plugin(info.name)
+    hooks = [("method", "register_methods", arena.methods, _check_method),
+             ("pair", "register_pairs", arena.pairs, _check_pair),
+             ("backbone", "register_backbones", arena.backbones, _check_backbone)]
+    for kind, hook_name, registry, check in hooks:
+        function = getattr(plugin, hook_name, None)
+        if function is None:
+            continue
+
+        def register(item, _kind=kind, _registry=registry, _check=check):
+            try:
+                name = _check(item)
+                _registry.add(name, item, f"plugin {info.name!r} ({info.origin})")
+                info.registered.setdefault(_kind, []).append(name)
+            except RegistrationError as error:
+                info.errors.append(str(error))
+
+        try:
+            function(register=register)
+        except Exception as error:
+            info.errors.append(f"{hook_name} raised {_short(error)}")
+
+
+def _check_method(method) -> str:
+    if not (isinstance(method, type) and issubclass(method, TransferMethod)):
+        raise RegistrationError(f"registered method {method!r} is not a TransferMethod subclass")
+    missing = [a for a in ("name", "family", "paper") if not getattr(method, a)]
+    if not method.settings:
+        missing.append("settings")
+    if missing:
+        raise RegistrationError(f"method {method.__name__} lacks {', '.join(missing)}")
+    if method.family not in FAMILIES:
+        raise RegistrationError(f"method {method.name!r} has unknown family {method.family!r}; "
+                                f"choose from {', '.join(FAMILIES)}")
+    if not all(isinstance(s, Setting) for s in method.settings):
+        raise RegistrationError(f"method {method.name!r}: settings must be tlarena.Setting values")
+    if method.init not in ("source", "backbone", "random"):
+        raise RegistrationError(f"method {method.name!r}: init must be source, backbone or random")
+    return _valid_name(method.name, "method")
+
+
+def _check_pair(pair) -> str:
+    if not isinstance(pair, DomainPair):
+        raise RegistrationError(f"registered pair {pair!r} is not a DomainPair")
+    for side in (pair.source, pair.target):
+        if not side.classes:
+            raise RegistrationError(f"pair {pair.name!r}: data source {side.name!r} lacks classes")
+        if "->" in side.name or "," in side.name:
+            raise RegistrationError(f"data source name {side.name!r} may not contain '->' or ','")
+    return pair.name
+
+
+def _check_backbone(backbone) -> str:
+    if not isinstance(backbone, Backbone):
+        raise RegistrationError(f"registered backbone {backbone!r} is not a Backbone")
+    if not backbone.model:
+        raise RegistrationError(f"backbone {backbone.name!r} lacks a timm model name")
+    return _valid_name(backbone.name, "backbone")
+
+
+def _valid_name(name: str, kind: str) -> str:
+    if not _NAME.match(name):
+        raise RegistrationError(f"{kind} name {name!r}: use lower-case letters, digits, '-', '.', '_'")
+    return name
+
+
+def _short(error: BaseException) -> str:
+    """The error and the line it came from: enough to act on, without a full traceback."""
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if not f.filename.startswith("<")]
+    where = f" at {Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else ""
+    return f"{type(error).__name__}: {error}{where}"
