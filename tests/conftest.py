@@ -59,3 +59,15 @@ def tlarena_process(*args: str, cwd: Path | None = None, env: dict | None = None
     full_env = {**os.environ, "COLUMNS": "200", **(env or {})}
     return subprocess.run([sys.executable, "-m", "tlarena", *args], cwd=cwd, env=full_env,
                           capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture
+def offline(monkeypatch):
+    """No hub, no data dir from the environment, and the data dir reset afterwards."""
+    from tlarena.sources import set_data_dir
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.delenv("TLARENA_DATA_DIR", raising=False)
+    set_data_dir(None)
+    yield
+    set_data_dir(None)

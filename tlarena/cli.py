@@ -44,6 +44,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tlarena", description=__doc__)
     parser.add_argument("--plugin", action="append", default=[], metavar="MODULE",
                         help="load a plugin module that is not installed (repeatable)")
+    parser.add_argument("--data-dir", type=Path, metavar="DIR",
+                        help="local copies of hub datasets (default: $TLARENA_DATA_DIR)")
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help="run the grid and record every run")
@@ -73,6 +75,15 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("--format", choices=["table", "csv", "markdown", "latex", "json"], default="table")
     show.add_argument("--cells", action="store_true", help="per (method, pair, setting) instead")
     show.add_argument("--output", type=Path, help="write the export here instead of stdout")
+
+    data = commands.add_parser("data", help="bring local dataset files into the --data-dir layout")
+    data_commands = data.add_subparsers(dest="data_command", required=True)
+    importer = data_commands.add_parser("import", help="convert idx / hdf5 / npz / image folders")
+    importer.add_argument("format", choices=["idx", "hdf5", "npz", "imagefolder"])
+    importer.add_argument("--hub-id", required=True, help="the hub dataset this copy stands in for")
+    importer.add_argument("--split", action="append", required=True, metavar="NAME=PATH[,PATH]")
+    importer.add_argument("--config", help="the hub dataset's config, if it has several")
+    importer.add_argument("--overwrite", action="store_true")
     return parser
 
 

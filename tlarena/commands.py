@@ -1,7 +1,9 @@
 """What each CLI command does; cli.py only parses."""
 from __future__ import annotations
 
+import contextlib
 import sys
+import time
 from collections import Counter
 
 import pandas as pd
@@ -17,8 +19,9 @@ from tlarena.environment import device_name, find_device
 from tlarena.plugins import Arena, load_arena
 from tlarena.records import load_results
 from tlarena.registry import unknown_message
-from tlarena.runner import Runner, grid
+from tlarena.runner import Runner, grid, resolve_backbone
 from tlarena.settings import parse_setting
+from tlarena.sources import DataUnavailable, get_data_dir, load_split, set_data_dir
 from tlarena.spec import Budget
 
 console = Console()
@@ -26,6 +29,8 @@ errors = Console(stderr=True)
 
 
 def _arena(args) -> Arena:
+    if args.data_dir is not None:
+        set_data_dir(args.data_dir)
     arena = load_arena(tuple(args.plugin))
     for problem in arena.problems:
         errors.print(f"[yellow]warning:[/] {problem}", highlight=False)
@@ -66,7 +71,6 @@ def run(args) -> int:
         device = find_device(args.device)
     except ValueError as error:
         raise UsageError(str(error))
-    from tlarena.runner import resolve_backbone
     backbone = resolve_backbone(arena, args.backbone, weights)
     specs = grid(arena, methods, pairs, backbone.name, backbone.weights, _seeds(args.seeds),
                  _budget(args), settings)
@@ -74,18 +78,12 @@ def run(args) -> int:
                   f"× {len(_seeds(args.seeds))} seeds) on {device_name(device)} → {args.results}/")
     runner = Runner(arena, args.results, device)
     statuses: Counter = Counter()
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())
-    with Progress(*columns, console=console, transient=False) as progress:
-        task = progress.add_task("runs", total=len(specs))
-
-        def advance(spec, status):
+    with _progress(len(specs)) as advance:
+        def report(spec, status):
             statuses[status] += 1
-            if status in ("failed", "diverged"):
-                progress.console.print(f"[red]{status}[/]: {spec.label()}", highlight=False)
-            progress.update(task, advance=1, description=f"{spec.method} · {spec.pair}")
+            advance(spec, status)
 
-        runner.run(specs, rerun=args.rerun, progress=advance)
+        runner.run(specs, rerun=args.rerun, progress=report)
     summary = ", ".join(f"{n} {status}" for status, n in sorted(statuses.items()))
     if statuses["recorded"] == len(specs):
         console.print(f"every run is already recorded in {args.results}/ (use --rerun to run again)")
@@ -94,6 +92,37 @@ def run(args) -> int:
     keys = {spec.key for spec in specs}
     _print_board(frame[frame["key"].isin(keys)] if not frame.empty else frame, cells=False)
     return 1 if statuses["failed"] and statuses["failed"] == len(specs) - statuses["n/a"] else 0
+
+
+@contextlib.contextmanager
+def _progress(total: int):
+    """A live bar with ETA on a terminal; one line per run with ETA elsewhere (logs, CI)."""
+    if console.is_terminal:
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())
+        with Progress(*columns, console=console) as bar:
+            task = bar.add_task("runs", total=total)
+
+            def advance(spec, status):
+                if status in ("failed", "diverged"):
+                    bar.console.print(f"[red]{status}[/]: {spec.label()}", highlight=False)
+                bar.update(task, advance=1, description=f"{spec.method} · {spec.pair}")
+
+            yield advance
+        return
+    started, done, timed = time.monotonic(), 0, 0
+
+    def advance(spec, status):
+        nonlocal done, timed
+        done += 1
+        timed += status != "recorded"
+        elapsed = time.monotonic() - started
+        # ETA from the runs that did work; skipped ones cost nothing
+        eta = elapsed / timed * (total - done) if timed else 0.0
+        console.print(f"[{done}/{total}] {status:<8} {spec.label()}  elapsed {elapsed:.0f}s  "
+                      f"ETA {eta:.0f}s", highlight=False)
+
+    yield advance
 
 
 def _print_board(frame: pd.DataFrame, cells: bool) -> None:
@@ -121,15 +150,19 @@ def list_(args) -> int:
         for m in arena.methods:
             table.add_row(m.name, m.family, ", ".join(sorted(s.value for s in m.settings)), m.init, m.paper)
     elif args.what == "pairs":
-        if args.suite:
-            _suite_pairs(arena, args.suite)
-        table = Table("pair", "suite", "kind", "classes", "source", "target", title="pairs")
+        # With --suite the data is opened to show its sizes; without, nothing is loaded.
+        columns = ["pair", "suite", "kind", "classes", "source", "target"]
+        table = Table(*columns, *(["source train/test", "target train/test"] if args.suite else []),
+                      title="pairs")
         for p in arena.pairs:
             if args.suite and p.suite != args.suite:
                 continue
             kind = "domain adaptation" if p.shared_label_space else "task transfer"
             classes = f"{len(p.source.classes)}→{len(p.target.classes)}"
-            table.add_row(p.name, p.suite, kind, classes, p.source.ref, p.target.ref)
+            sizes = [_sizes(p.source), _sizes(p.target)] if args.suite else []
+            table.add_row(p.name, p.suite, kind, classes, p.source.ref, p.target.ref, *sizes)
+        if args.suite:
+            _suite_pairs(arena, args.suite)
     elif args.what == "backbones":
         table = Table("backbone", "timm model", "weights", "description", title="backbones")
         for b in arena.backbones:
@@ -141,6 +174,27 @@ def list_(args) -> int:
             registered = "; ".join(f"{kind}s: {', '.join(names)}" for kind, names in info.registered.items())
             table.add_row(info.name, info.origin, registered or "-", "; ".join(info.errors) or "-")
     console.print(table)
+    return 0
+
+
+def _sizes(source) -> str:
+    try:
+        return "/".join(str(len(load_split(source, split))) for split in ("train", "test"))
+    except DataUnavailable:
+        return "not available locally"
+
+
+def data(args) -> int:
+    from tlarena.local_data import import_data, parse_splits
+
+    if args.data_dir is None and get_data_dir() is None:
+        raise UsageError("say where to write: --data-dir DIR (or set TLARENA_DATA_DIR)")
+    try:
+        out = import_data(args.format, args.hub_id, parse_splits(args.split),
+                          args.data_dir or get_data_dir(), config=args.config, overwrite=args.overwrite)
+    except (ValueError, FileNotFoundError, FileExistsError, KeyError) as error:
+        raise UsageError(str(error))
+    console.print(f"imported {args.hub_id} into {out}")
     return 0
 
 
@@ -163,4 +217,4 @@ def show(args) -> int:
     return 0
 
 
-COMMANDS = {"run": run, "list": list_, "show": show}
+COMMANDS = {"run": run, "list": list_, "show": show, "data": data}

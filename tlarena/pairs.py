@@ -16,7 +16,8 @@ class HubDataset:
     ``splits`` maps tlarena's split names (``train``, ``test``) to the dataset's; a value may be a
     datasets split expression (``"train[:2000]"``). ``label_map`` maps the dataset's label ids to
     ours; labels it leaves out are dropped. ``filter`` keeps the rows whose column equals a value
-    (``{"domain": "Art"}``), for datasets that hold several domains in one split.
+    (``{"domain": "Art"}``), for datasets that hold several domains in one split. ``local_only``
+    marks a dataset with no hub copy: only its folder under the data dir is looked for.
     """
 
     name: str
@@ -29,6 +30,7 @@ class HubDataset:
     label_column: str = "label"
     label_map: Mapping[int, int] | None = None
     filter: Mapping[str, object] | None = None
+    local_only: bool = False
 
     @property
     def ref(self) -> str:

@@ -81,7 +81,12 @@ def load_arena(extra_modules: tuple[str, ...] = ()) -> Arena:
 def _load(manager, name, origin, load) -> PluginInfo:
     info = PluginInfo(name, origin)
     try:
-        manager.register(load(), name=name)
+        plugin = load()
+        if manager.is_registered(plugin):  # `--plugin` naming an installed plugin: already loaded
+            info.name = manager.get_name(plugin)
+            info.errors.append("already loaded through its entry point; --plugin ignored")
+            return info
+        manager.register(plugin, name=name)
     except Exception as error:
         info.errors.append(f"failed to load: {_short(error)}")
     return info

@@ -133,7 +133,6 @@ class Runner:
         channels, height, width = config["input_size"]
         image = ImageSpec(channels, height, width, config.get("interpolation", "bilinear"))
         normalizer = Normalizer(tuple(config["mean"]), tuple(config["std"]), self.device)
-        target_train = self._tensors(pair.target, "train", image)
         target_test = self._tensors(pair.target, "test", image)
 
         shared_cost = None
@@ -152,8 +151,7 @@ class Runner:
         method = method_cls(Network(model), target_classes, dict(spec.hparams))
         streams = Streams()
         if method_cls.trains:
-            streams = self._streams(method_cls, pair, Setting(spec.setting), spec.seed, budget,
-                                    image, target_train)
+            streams = self._streams(method_cls, pair, Setting(spec.setting), spec.seed, budget, image)
         outcome = Trainer(self.device, normalizer).fit(method, streams, budget.steps,
                                                        budget.eval_points, target_test)
         trainable, total = count_parameters(method)
@@ -179,8 +177,9 @@ class Runner:
                    **convergence(outcome.curve)}
         return RunRecord(spec, "ok", metrics=metrics, curve=curve, cost=cost, shared_cost=shared_cost)
 
-    def _streams(self, method_cls, pair, setting, seed, budget, image, target_train) -> Streams:
+    def _streams(self, method_cls, pair, setting, seed, budget, image) -> Streams:
         batch, device = budget.batch_size, self.device
+        target_train = self._tensors(pair.target, "train", image)
         streams = Streams()
         if method_cls.uses_source_data:
             streams.source = BatchStream(self._tensors(pair.source, "train", image), batch, seed, device)

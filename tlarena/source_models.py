@@ -21,7 +21,7 @@ from tlarena.settings import Setting
 from tlarena.sources import cache_root
 from tlarena.spec import PROTOCOL, Budget
 
-SOURCE_HPARAMS = {"lr": 0.01, "weight_decay": 5e-4}
+SOURCE_HPARAMS = {"lr": 0.05, "weight_decay": 5e-4}   # random init: a scratch-sized rate
 
 
 class SourceTraining(TransferMethod):

@@ -13,11 +13,11 @@ PROTOCOL = 1
 class Budget:
     """Training budget in optimizer steps, shared by every method of a grid."""
 
-    steps: int = 300            # the method's own steps on the target task
-    source_steps: int = 600     # steps of the shared source model
-    batch_size: int = 64        # per stream
-    eval_points: int = 10       # evaluations on the target test split after step 0
-    shots: int = 10             # labels per class in the few-shot setting
+    steps: int = 200            # the method's own steps on the target task
+    source_steps: int = 500     # steps of the shared source model
+    batch_size: int = 32        # per stream
+    eval_points: int = 5        # evaluations on the target test split after step 0
+    shots: int = 5              # labels per class in the few-shot setting
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from tlarena.methods import Batch, TransferMethod
 from tlarena.metrics import CurvePoint, mean_class_accuracy, top1
 
 EVAL_BATCH = 512
+CLIP_NORM = 5.0
 
 
 class Diverged(RuntimeError):
@@ -65,6 +66,17 @@ class TrainOutcome:
 def eval_schedule(steps: int, points: int) -> list[int]:
     """Evaluation steps: 0, then ``points`` evenly spaced up to ``steps`` (always included)."""
     return sorted({round(steps * i / points) for i in range(points + 1)}) if steps else [0]
+
+
+def lr_factor(step: int, steps: int) -> float:
+    """The same schedule for every method: linear warm-up over the first 10 %, then cosine to zero.
+
+    The warm-up keeps large rates on randomly initialized networks from collapsing in the first steps.
+    """
+    warmup = max(1, steps // 10)
+    if step < warmup:
+        return (step + 1) / warmup
+    return 0.5 * (1 + math.cos(math.pi * min(step - warmup, steps - warmup) / max(steps - warmup, 1)))
 
 
 class Trainer:
@@ -137,9 +149,7 @@ class Trainer:
             groups.append(group)
         optimizer = torch.optim.SGD(groups, lr=hp["lr"], momentum=hp.get("momentum", 0.9),
                                     weight_decay=hp.get("weight_decay", 0.0), nesterov=True)
-        # Cosine decay to zero over the budget: the same schedule for every method.
-        scheduler = torch.optim.lr_scheduler.LambdaLR(
-            optimizer, lambda s: 0.5 * (1 + math.cos(math.pi * min(s, steps) / max(steps, 1))))
+        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_factor(s, steps))
         scaler = torch.amp.GradScaler("cuda") if self.autocast_dtype == torch.float16 else None
         return optimizer, scheduler, scaler
 
@@ -161,13 +171,22 @@ class Trainer:
         optimizer.zero_grad(set_to_none=True)
         if scaler is None:
             loss.backward()
+            self._clip(optimizer)
             optimizer.step()
         else:
             scaler.scale(loss).backward()
+            scaler.unscale_(optimizer)
+            self._clip(optimizer)
             scaler.step(optimizer)
             scaler.update()
         scheduler.step()
         return loss.detach().float()
+
+    @staticmethod
+    def _clip(optimizer) -> None:
+        """Clip the global gradient norm: one spike must not wreck a run at a large learning rate."""
+        params = [p for group in optimizer.param_groups for p in group["params"] if p.grad is not None]
+        torch.nn.utils.clip_grad_norm_(params, CLIP_NORM, foreach=True)
 
     @torch.no_grad()
     def evaluate(self, method: TransferMethod, test: SplitTensors) -> tuple[float, float]:

@@ -18,8 +18,8 @@ class Scratch(tlarena.TransferMethod):
     paper = "Pan & Yang, 'A Survey on Transfer Learning', IEEE TKDE 2010"
     settings = frozenset({Setting.FEW_SHOT, Setting.SUPERVISED, Setting.TASK})
     init = "random"
-    hparams = {"lr": 0.01, "weight_decay": 5e-4}
-    search_space = {"lr": ("log", 1e-4, 0.1)}
+    hparams = {"lr": 0.05, "weight_decay": 5e-4}   # random init wants a larger rate than fine-tuning
+    search_space = {"lr": ("log", 1e-3, 0.3)}
 
     def training_step(self, batch: tlarena.Batch) -> torch.Tensor:
         images, labels = batch.target

@@ -1,0 +1,164 @@
+"""The data path: a hub reference resolves to a local copy under the data dir, or to the hub."""
+import socket
+
+import datasets
+import pytest
+from fixtures_hub import write_hub_copy, write_image_folders
+
+from tlarena import HubDataset
+from tlarena.sources import DataUnavailable, load_split, set_data_dir
+
+DIGITS = tuple(str(d) for d in range(10))
+MNIST = HubDataset("mnist", "ylecun/mnist", DIGITS, revision="77f3279092a1c1579b2250db8eafed0ad422088c")
+
+
+def first_pixel(dataset, row):
+    return dataset[row]["image"].convert("L").getpixel((0, 0))
+
+
+def test_a_save_to_disk_copy_under_the_data_dir_is_read_with_our_columns(offline, tmp_path, monkeypatch):
+    write_hub_copy(tmp_path, "ylecun/mnist", {"train": {"label": [3, 1, 4]}, "test": {"label": [1]}})
+    monkeypatch.setenv("TLARENA_DATA_DIR", str(tmp_path))
+
+    train = load_split(MNIST, "train")
+
+    assert train["label"][:] == [3, 1, 4]
+    assert train.features == datasets.Features({"image": datasets.Image(),
+                                                "label": datasets.ClassLabel(names=list(DIGITS))})
+
+
+def test_parquet_files_as_hub_repos_store_them_are_read_the_same_way(offline, tmp_path):
+    write_hub_copy(tmp_path, "ylecun/mnist", {"train": {"label": [5, 9]}, "test": {"label": [0]}},
+                   form="parquet")
+    set_data_dir(tmp_path)
+
+    assert load_split(MNIST, "train")["label"][:] == [5, 9]
+
+
+def test_the_data_dir_argument_overrides_the_one_set(offline, tmp_path):
+    write_hub_copy(tmp_path / "mine", "ylecun/mnist", {"train": {"label": [2]}})
+    set_data_dir(tmp_path / "elsewhere")
+
+    assert load_split(MNIST, "train", data_dir=tmp_path / "mine")["label"][:] == [2]
+
+
+def test_split_expressions_select_rows_of_a_local_copy(offline, tmp_path):
+    write_hub_copy(tmp_path, "ylecun/mnist", {"train": {"label": [0, 1, 2, 3, 4]}, "test": {"label": [9, 8]}})
+    set_data_dir(tmp_path)
+    source = HubDataset("mnist-few", "ylecun/mnist", DIGITS, splits={"train": "train[:3]+test[1:]"})
+
+    assert load_split(source, "train")["label"][:] == [0, 1, 2, 8]
+
+
+def test_image_folders_take_labels_from_class_folder_names(offline, tmp_path):
+    write_image_folders(tmp_path / "acme__shapes", {"train/square": 2, "train/circle": 1, "test/square": 1})
+    set_data_dir(tmp_path)
+    source = HubDataset("shapes", "acme/shapes", ("circle", "square", "triangle"))
+
+    train = load_split(source, "train")
+
+    assert sorted(train["label"][:]) == [0, 1, 1] and train[0]["image"].size == (4, 4)
+
+
+def test_a_local_copy_is_used_without_touching_the_network(tmp_path, monkeypatch):
+    def no_network(*args, **kwargs):
+        raise AssertionError("the network was touched although a local copy exists")
+
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    write_hub_copy(tmp_path, "ylecun/mnist", {"train": {"label": [7]}})
+
+    assert load_split(MNIST, "train", data_dir=tmp_path)["label"][:] == [7]
+
+
+def test_offline_without_a_local_copy_says_what_was_tried_and_how_to_provide_it(offline, tmp_path):
+    set_data_dir(tmp_path)
+
+    with pytest.raises(DataUnavailable) as raised:
+        load_split(MNIST, "train")
+
+    message = str(raised.value)
+    assert "ylecun/mnist" in message and "77f3279092a1c1579b2250db8eafed0ad422088c" in message
+    assert str(tmp_path / "ylecun__mnist") in message
+    assert "--data-dir" in message and "TLARENA_DATA_DIR" in message and "tlarena data import" in message
+
+
+def test_a_hub_failure_becomes_one_message_without_the_http_traceback(offline, monkeypatch):
+    def failing_load(*args, **kwargs):
+        raise ConnectionError("503 Service Unavailable\n(and forty lines of retries)")
+
+    monkeypatch.setattr("tlarena.sources._hub_online", lambda: True)
+    monkeypatch.setattr(datasets, "load_dataset", failing_load)
+
+    with pytest.raises(DataUnavailable) as raised:
+        load_split(MNIST, "train")
+
+    message = str(raised.value)
+    assert "loading it failed: ConnectionError: 503 Service Unavailable" in message
+    assert raised.value.__cause__ is None and "forty lines" not in message
+
+
+def test_without_a_data_dir_the_message_explains_how_to_set_one(offline):
+    with pytest.raises(DataUnavailable, match=r"no data dir is set \(--data-dir or TLARENA_DATA_DIR\)"):
+        load_split(MNIST, "test")
+
+
+def test_a_local_only_dataset_is_never_looked_for_on_the_hub(offline, tmp_path):
+    source = HubDataset("office-31-amazon", "local/office-31", ("mug",), local_only=True,
+                        splits={"train": "amazon", "test": "amazon"})
+
+    with pytest.raises(DataUnavailable, match="has no hub copy") as raised:
+        load_split(source, "train", data_dir=tmp_path)
+    assert str(tmp_path / "local__office-31") in str(raised.value)
+
+
+def test_a_local_copy_without_the_split_names_the_splits_it_has(offline, tmp_path):
+    write_hub_copy(tmp_path, "ylecun/mnist", {"train": {"label": [1]}})
+
+    with pytest.raises(DataUnavailable, match=r"has splits \['train'\].*'test'"):
+        load_split(MNIST, "test", data_dir=tmp_path)
+
+
+def test_a_local_copy_must_keep_the_hub_column_names(offline, tmp_path):
+    write_hub_copy(tmp_path, "ylecun/mnist", {"train": {"label": [1]}})
+    source = HubDataset("cifar-like", "ylecun/mnist", DIGITS, image_column="img")
+
+    with pytest.raises(DataUnavailable, match=r"missing: \['img'\]"):
+        load_split(source, "train", data_dir=tmp_path)
+
+
+def test_a_folder_in_no_known_layout_is_reported_as_such(offline, tmp_path):
+    (tmp_path / "ylecun__mnist").mkdir()
+    (tmp_path / "ylecun__mnist" / "notes.txt").write_text("nothing here")
+
+    with pytest.raises(DataUnavailable, match="none of the known layouts"):
+        load_split(MNIST, "train", data_dir=tmp_path)
+
+
+def test_label_map_maps_and_drops_and_filter_selects_rows(offline, tmp_path):
+    write_hub_copy(tmp_path, "flwrlabs/pacs", {"train": {
+        "domain": ["photo", "sketch", "photo", "photo"], "label": [0, 1, 2, 5]}})
+    source = HubDataset("pacs-photo-two", "flwrlabs/pacs", ("giraffe", "dog"),
+                        splits={"train": "train"}, label_map={0: 1, 2: 0}, filter={"domain": "photo"})
+
+    train = load_split(source, "train", data_dir=tmp_path)
+
+    assert train["label"][:] == [1, 0] and [first_pixel(train, i) for i in range(2)] == [0, 2]
+
+
+def test_rows_of_the_same_split_in_two_folders_are_refused_as_ambiguous(offline, tmp_path):
+    for config in ("a", "b"):
+        write_hub_copy(tmp_path / "x", "ylecun/mnist", {"train": {"label": [1]}}, config=config,
+                       form="parquet-flat")
+    source = HubDataset("mnist-x", "ylecun/mnist", DIGITS)
+
+    with pytest.raises(DataUnavailable, match="config"):
+        load_split(source, "train", data_dir=tmp_path / "x")
+
+
+def test_the_same_split_loads_with_the_same_fingerprint(offline, tmp_path):
+    write_hub_copy(tmp_path, "ylecun/mnist", {"train": {"label": [3, 1, 4]}}, form="parquet")
+
+    first, again = (load_split(MNIST, "train", data_dir=tmp_path) for _ in range(2))
+
+    assert first._fingerprint == again._fingerprint

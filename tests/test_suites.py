@@ -1,0 +1,141 @@
+"""The real-data suites: each pair's sources load from a tiny local copy in the hub's exact schema."""
+import re
+
+import pytest
+from fixtures_hub import write_hub_copy, write_image_folders
+
+from tlarena.plugins import load_arena
+from tlarena.sources import DataUnavailable, load_split, set_data_dir
+from tlarena_plugins.suites import (
+    SUITES, cifar_stl, digits, domainnet, office31, office_home, pacs, visda, vlcs,
+)
+
+
+def labels(source, split="train"):
+    return load_split(source, split)["label"][:]
+
+
+@pytest.fixture
+def data_dir(offline, tmp_path):
+    set_data_dir(tmp_path)
+    return tmp_path
+
+
+def test_the_suites_register_through_the_entry_point():
+    arena = load_arena()
+
+    suites = {arena.pairs.get(name).suite for name in arena.pairs.names()}
+    assert not arena.problems
+    assert {"digits", "fashion-mnist", "office-home", "pacs", "domainnet", "cifar-stl", "office-31",
+            "visda-2017", "vlcs"} <= suites
+    assert {"mnist->usps", "usps->mnist", "svhn->mnist", "mnist->mnist-m", "mnist-2000->usps-1800",
+            "mnist->fashion-mnist", "cifar10-9->stl10-9"} <= set(arena.pairs.names())
+
+
+def test_each_name_is_one_dataset_and_domain():
+    sources = {}
+    for pair in (p for module in SUITES for p in module.PAIRS):
+        for source in (pair.source, pair.target):
+            assert sources.setdefault(source.name, source) == source
+
+
+def test_hub_sources_are_pinned_to_a_commit_except_the_two_without_a_known_sha():
+    hub = {s.name: s for m in SUITES for p in m.PAIRS for s in (p.source, p.target) if not s.local_only}
+    unpinned = {name for name, s in hub.items() if not re.fullmatch(r"[0-9a-f]{40}", s.revision or "")}
+    assert unpinned == {"mnist-m", "cifar10-9"}
+
+
+def test_pair_counts_follow_the_domains():
+    assert (len(office_home.PAIRS), len(pacs.PAIRS), len(domainnet.PAIRS), len(office31.PAIRS),
+            len(vlcs.PAIRS)) == (12, 12, 30, 6, 12)
+
+
+def test_digits_load_from_each_local_form(data_dir):
+    write_hub_copy(data_dir, "ylecun/mnist", {"train": {"label": [5, 0, 4]}, "test": {"label": [7]}})
+    write_hub_copy(data_dir, "flwrlabs/usps", {"train": {"label": [1, 2]}, "test": {"label": [3]}},
+                   form="parquet")
+    write_hub_copy(data_dir, "ufldl-stanford/svhn", {"train": {"label": [9]}, "test": {"label": [8]},
+                                                     "extra": {"label": [1]}},
+                   config="cropped_digits", form="parquet-flat")
+    write_hub_copy(data_dir, "Mike0307/MNIST-M", {"train": {"label": [6]}, "test": {"label": [2, 2]}},
+                   form="parquet")
+
+    assert labels(digits.MNIST) == [5, 0, 4] and labels(digits.USPS, "test") == [3]
+    assert labels(digits.SVHN) == [9] and labels(digits.MNIST_M, "test") == [2, 2]
+
+
+def test_the_small_sample_protocol_takes_2000_mnist_images(data_dir):
+    write_hub_copy(data_dir, "ylecun/mnist", {"train": {"label": [d % 10 for d in range(2050)]},
+                                              "test": {"label": [1]}})
+
+    assert len(labels(digits.MNIST_2000)) == 2000 and labels(digits.MNIST_2000, "test") == [1]
+
+
+def test_fashion_mnist_is_a_different_label_space(data_dir):
+    write_hub_copy(data_dir, "zalando-datasets/fashion_mnist", {"train": {"label": [9, 0]}})
+
+    pair = next(p for p in digits.PAIRS if p.target is digits.FASHION_MNIST)
+    assert labels(digits.FASHION_MNIST) == [9, 0] and not pair.shared_label_space
+
+
+def test_office_home_domains_are_rows_of_the_domain_column(data_dir):
+    write_hub_copy(data_dir, "flwrlabs/office-home", {"train": {
+        "domain": ["Art", "Real World", "Clipart", "Real World", "Product"], "label": [0, 64, 3, 5, 7]}})
+
+    assert labels(office_home.domain("Real World")) == [64, 5]
+    assert labels(office_home.domain("Art"), "test") == [0]
+
+
+def test_pacs_domains_are_rows_of_the_domain_column(data_dir):
+    write_hub_copy(data_dir, "flwrlabs/pacs", {"train": {
+        "domain": ["photo", "sketch", "art_painting", "cartoon", "sketch"], "label": [6, 0, 1, 2, 3]}})
+
+    assert labels(pacs.domain("sketch")) == [0, 3] and labels(pacs.domain("art_painting")) == [1]
+
+
+def test_domainnet_reads_its_label_column_y(data_dir):
+    write_hub_copy(data_dir, "wltjr1007/DomainNet", {
+        "train": {"domain": ["real", "sketch", "real"], "category": ["airplane", "zigzag", "car"],
+                  "y": [1, 344, 61]},
+        "test": {"domain": ["sketch"], "category": ["zigzag"], "y": [344]}})
+
+    assert labels(domainnet.domain("real")) == [1, 61]
+    assert labels(domainnet.domain("sketch"), "test") == [344]
+
+
+def test_cifar_and_stl_share_nine_classes_and_drop_frog_and_monkey(data_dir):
+    write_hub_copy(data_dir, "uoft-cs/cifar10", {"train": {"label": [0, 1, 6, 7, 9]}}, config="plain_text")
+    write_hub_copy(data_dir, "tanganke/stl10", {"train": {"label": [2, 7, 6, 1]}})
+
+    assert labels(cifar_stl.CIFAR10) == [0, 1, 6, 8]   # frog (6) dropped, horse 7 → 6
+    assert labels(cifar_stl.STL10) == [1, 6, 2]        # monkey (7) dropped, car 2 → automobile 1
+    assert all(p.shared_label_space for p in cifar_stl.PAIRS)
+
+
+def test_office_31_reads_the_official_archive_layout(data_dir):
+    write_image_folders(data_dir / "local__office-31", {
+        "amazon/images/back_pack": 2, "amazon/images/trash_can": 1, "webcam/images/mug": 1}, ".jpg")
+
+    assert sorted(labels(office31.domain("amazon"))) == [0, 0, 30]
+    assert labels(office31.domain("webcam"), "test") == [office31.CLASSES.index("mug")]
+
+
+def test_visda_synthetic_and_real_are_the_train_and_validation_folders(data_dir):
+    write_image_folders(data_dir / "local__visda-2017", {"train/train": 2, "validation/aeroplane": 1})
+
+    assert labels(visda.SYNTHETIC) == [visda.CLASSES.index("train")] * 2
+    assert labels(visda.REAL, "test") == [0]
+
+
+def test_vlcs_domains_are_folders(data_dir):
+    write_image_folders(data_dir / "local__vlcs", {"SUN09/person": 1, "VOC2007/bird": 1})
+
+    assert labels(vlcs.domain("SUN09")) == [4] and labels(vlcs.domain("VOC2007")) == [0]
+
+
+def test_a_missing_suite_dataset_names_itself_and_the_data_dir(data_dir):
+    with pytest.raises(DataUnavailable) as raised:
+        load_split(office_home.domain("Art"), "train")
+
+    message = str(raised.value)
+    assert "flwrlabs/office-home" in message and str(data_dir / "flwrlabs__office-home") in message
