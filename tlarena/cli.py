@@ -41,14 +41,20 @@ def _pairs(text: str) -> list[str]:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="tlarena", description=__doc__)
-    parser.add_argument("--plugin", action="append", default=[], metavar="MODULE",
+    # The global options work before or after the command; SUPPRESS keeps an absent one from
+    # overwriting a value given on the other side.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--plugin", action="append", default=argparse.SUPPRESS, metavar="MODULE",
                         help="load a plugin module that is not installed (repeatable)")
-    parser.add_argument("--data-dir", type=Path, metavar="DIR",
+    common.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS, metavar="DIR",
                         help="local copies of hub datasets (default: $TLARENA_DATA_DIR)")
+    parser = argparse.ArgumentParser(prog="tlarena", description=__doc__, parents=[common])
     commands = parser.add_subparsers(dest="command", required=True)
 
-    run = commands.add_parser("run", help="run the grid and record every run")
+    def command(name: str, **kwargs) -> argparse.ArgumentParser:
+        return commands.add_parser(name, parents=[common], **kwargs)
+
+    run = command("run", help="run the grid and record every run")
     run.add_argument("--all", action="store_true", help="every method and pair of the suite")
     run.add_argument("--suite", default=DEFAULT_SUITE)
     run.add_argument("--methods", help="comma-separated method names")
@@ -66,19 +72,20 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--results", type=Path, default=Path("results"))
     run.add_argument("--rerun", action="store_true", help="run recorded specs again")
 
-    listing = commands.add_parser("list", help="list methods, pairs, backbones or plugins")
+    listing = command("list", help="list methods, pairs, backbones or plugins")
     listing.add_argument("what", choices=["methods", "pairs", "backbones", "plugins"])
     listing.add_argument("--suite", help="only the pairs of this suite")
 
-    show = commands.add_parser("show", help="print the leaderboard from recorded runs")
+    show = command("show", help="print the leaderboard from recorded runs")
     show.add_argument("--results", type=Path, default=Path("results"))
     show.add_argument("--format", choices=["table", "csv", "markdown", "latex", "json"], default="table")
     show.add_argument("--cells", action="store_true", help="per (method, pair, setting) instead")
     show.add_argument("--output", type=Path, help="write the export here instead of stdout")
 
-    data = commands.add_parser("data", help="bring local dataset files into the --data-dir layout")
+    data = command("data", help="bring local dataset files into the --data-dir layout")
     data_commands = data.add_subparsers(dest="data_command", required=True)
-    importer = data_commands.add_parser("import", help="convert idx / hdf5 / npz / image folders")
+    importer = data_commands.add_parser("import", parents=[common],
+                                        help="convert idx / hdf5 / npz / image folders")
     importer.add_argument("format", choices=["idx", "hdf5", "npz", "imagefolder"])
     importer.add_argument("--hub-id", required=True, help="the hub dataset this copy stands in for")
     importer.add_argument("--split", action="append", required=True, metavar="NAME=PATH[,PATH]")
@@ -89,6 +96,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    args.plugin = getattr(args, "plugin", [])
+    args.data_dir = getattr(args, "data_dir", None)
     try:
         from tlarena.commands import COMMANDS
         return COMMANDS[args.command](args)

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from tlarena.augment import Augment
 from tlarena.pairs import DataSource
 from tlarena.sources import cache_root, load_split
 
@@ -101,13 +102,15 @@ class BatchStream:
     Batches always have ``batch_size`` rows so that the shapes (and the FLOP count) never change.
     """
 
-    def __init__(self, split: SplitTensors, batch_size: int, seed: int, device: torch.device):
+    def __init__(self, split: SplitTensors, batch_size: int, seed: int, device: torch.device,
+                 augment: Augment | None = None):
         self.images = torch.from_numpy(split.images) if isinstance(split.images, np.ndarray) \
             and not isinstance(split.images, np.memmap) else None
         self.split = split
         self.labels = torch.from_numpy(split.labels)
         self.batch_size = batch_size
         self.device = device
+        self.augment = augment
         self._generator = torch.Generator().manual_seed(seed)
         self._order = torch.empty(0, dtype=torch.long)
 
@@ -129,5 +132,7 @@ class BatchStream:
             images = torch.empty_like(rows)
             images[order] = rows
         non_blocking = self.device.type == "cuda"
-        return (images.to(self.device, non_blocking=non_blocking),
-                self.labels[indices].to(self.device, non_blocking=non_blocking))
+        images = images.to(self.device, non_blocking=non_blocking)
+        if self.augment is not None:
+            images = self.augment(images, self._generator)
+        return images, self.labels[indices].to(self.device, non_blocking=non_blocking)

@@ -69,6 +69,7 @@ class DomainPair:
     suite: str
     description: str = ""
     name: str = ""
+    augment: str = "none"       # train-time augmentation: a key of tlarena.augment.AUGMENTATIONS
 
     def __post_init__(self):
         if not self.name:

@@ -16,6 +16,7 @@ from pathlib import Path
 import pluggy
 
 from tlarena import hookspecs
+from tlarena.augment import AUGMENTATIONS
 from tlarena.backbones import Backbone
 from tlarena.methods import FAMILIES, TransferMethod
 from tlarena.pairs import DomainPair
@@ -137,6 +138,9 @@ def _check_method(method) -> str:
 def _check_pair(pair) -> str:
     if not isinstance(pair, DomainPair):
         raise RegistrationError(f"registered pair {pair!r} is not a DomainPair")
+    if pair.augment not in AUGMENTATIONS:
+        raise RegistrationError(f"pair {pair.name!r}: unknown augmentation {pair.augment!r}; "
+                                f"choose from {', '.join(AUGMENTATIONS)}")
     for side in (pair.source, pair.target):
         if not side.classes:
             raise RegistrationError(f"pair {pair.name!r}: data source {side.name!r} lacks classes")

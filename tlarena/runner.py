@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from tlarena import source_models
+from tlarena.augment import AUGMENTATIONS
 from tlarena.backbones import Backbone, create_model, data_config, count_parameters
 from tlarena.data import BatchStream, ImageSpec, SplitTensors, few_shot_indices, split_tensors
 from tlarena.environment import environment
@@ -178,22 +179,25 @@ class Runner:
         return RunRecord(spec, "ok", metrics=metrics, curve=curve, cost=cost, shared_cost=shared_cost)
 
     def _streams(self, method_cls, pair, setting, seed, budget, image) -> Streams:
-        batch, device = budget.batch_size, self.device
+        def stream(split, stream_seed):
+            return BatchStream(split, budget.batch_size, stream_seed, self.device, augment)
+
+        augment = AUGMENTATIONS[pair.augment]
         target_train = self._tensors(pair.target, "train", image)
         streams = Streams()
         if method_cls.uses_source_data:
-            streams.source = BatchStream(self._tensors(pair.source, "train", image), batch, seed, device)
+            streams.source = stream(self._tensors(pair.source, "train", image), seed)
         if setting is Setting.FEW_SHOT:
             labeled = target_train.subset(few_shot_indices(target_train.labels, budget.shots, seed))
-            streams.target = BatchStream(labeled, batch, seed + 1, device)
+            streams.target = stream(labeled, seed + 1)
         elif setting in (Setting.SUPERVISED, Setting.TASK):
-            streams.target = BatchStream(target_train, batch, seed + 1, device)
+            streams.target = stream(target_train, seed + 1)
         if method_cls.uses_unlabeled_target:
-            streams.unlabeled = BatchStream(target_train, batch, seed + 2, device)
+            streams.unlabeled = stream(target_train, seed + 2)
         return streams
 
     def _source_model(self, pair, backbone, seed, budget, image, normalizer):
-        key = source_models.SourceModelKey.of(pair.source.ref, backbone, seed, budget)
+        key = source_models.SourceModelKey.of(pair, backbone, seed, budget)
         cached = source_models.load(key)
         if cached is None:
             seed_everything(seed)
@@ -201,7 +205,8 @@ class Runner:
             method = source_models.SourceTraining(Network(model), len(pair.source.classes),
                                                   dict(source_models.SOURCE_HPARAMS))
             source_train = self._tensors(pair.source, "train", image)
-            streams = Streams(source=BatchStream(source_train, budget.batch_size, seed, self.device))
+            streams = Streams(source=BatchStream(source_train, budget.batch_size, seed, self.device,
+                                                 AUGMENTATIONS[pair.augment]))
             outcome = Trainer(self.device, normalizer).fit(
                 method, streams, budget.source_steps, 1, self._tensors(pair.source, "test", image))
             if outcome.diverged_at is not None:

@@ -17,6 +17,7 @@ from safetensors.torch import load_file, save_file
 
 from tlarena.backbones import Backbone
 from tlarena.methods import Batch, TransferMethod
+from tlarena.pairs import DomainPair
 from tlarena.settings import Setting
 from tlarena.sources import cache_root
 from tlarena.spec import PROTOCOL, Budget
@@ -46,11 +47,12 @@ class SourceModelKey:
     seed: int
     steps: int
     batch_size: int
+    augment: str
 
     @classmethod
-    def of(cls, source_ref: str, backbone: Backbone, seed: int, budget: Budget) -> "SourceModelKey":
-        return cls(source_ref, backbone.model, backbone.weights, seed, budget.source_steps,
-                   budget.batch_size)
+    def of(cls, pair: DomainPair, backbone: Backbone, seed: int, budget: Budget) -> "SourceModelKey":
+        return cls(pair.source.ref, backbone.model, backbone.weights, seed, budget.source_steps,
+                   budget.batch_size, pair.augment)
 
     @property
     def digest(self) -> str:

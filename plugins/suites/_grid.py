@@ -9,5 +9,7 @@ import tlarena
 
 def every_ordered_pair(domains: Sequence[tlarena.HubDataset], suite: str,
                        description: str) -> tuple[tlarena.DomainPair, ...]:
-    return tuple(tlarena.DomainPair(source, target, suite=suite, description=description)
+    """Object-photo suites all train with random crops and flips."""
+    return tuple(tlarena.DomainPair(source, target, suite=suite, description=description,
+                                    augment="flip-crop")
                  for source, target in permutations(domains, 2))

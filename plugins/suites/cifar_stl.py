@@ -22,7 +22,7 @@ STL10 = tlarena.HubDataset("stl10-9", "tanganke/stl10", CLASSES,
 
 PAIRS = (
     tlarena.DomainPair(CIFAR10, STL10, suite="cifar-stl",
-                       description="CIFAR-10 to STL-10 on their 9 shared classes"),
+                       description="CIFAR-10 to STL-10 on their 9 shared classes", augment="flip-crop"),
     tlarena.DomainPair(STL10, CIFAR10, suite="cifar-stl",
-                       description="STL-10 to CIFAR-10 on their 9 shared classes"),
+                       description="STL-10 to CIFAR-10 on their 9 shared classes", augment="flip-crop"),
 )

@@ -23,5 +23,5 @@ REAL = tlarena.HubDataset("visda-2017-real", "local/visda-2017", CLASSES,
 
 PAIRS = (
     tlarena.DomainPair(SYNTHETIC, REAL, suite="visda-2017",
-                       description="VisDA-2017: 3D renderings to real photos"),
+                       description="VisDA-2017: 3D renderings to real photos", augment="flip-crop"),
 )

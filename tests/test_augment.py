@@ -1,0 +1,24 @@
+"""Train-time augmentation: crops and flips move pixels, never invent them; digits are left alone."""
+import torch
+
+from tlarena.augment import flip_crop
+from tlarena.plugins import load_arena
+
+
+def test_flip_crop_keeps_shape_dtype_and_only_moves_pixels():
+    images = torch.arange(2 * 3 * 16 * 16, dtype=torch.int64).remainder(251).to(torch.uint8).view(2, 3, 16, 16)
+    out = flip_crop(images, torch.Generator().manual_seed(0))
+    assert out.shape == images.shape and out.dtype == torch.uint8
+    assert set(out.unique().tolist()) <= set(images.unique().tolist()) and not torch.equal(out, images)
+
+
+def test_flip_crop_is_seeded():
+    images = torch.randint(0, 256, (4, 3, 32, 32), dtype=torch.uint8)
+    first, second = (flip_crop(images, torch.Generator().manual_seed(7)) for _ in range(2))
+    assert torch.equal(first, second)
+
+
+def test_object_suites_augment_and_digit_suites_do_not():
+    augment = {pair.suite: pair.augment for pair in load_arena().pairs}
+    assert (augment["office-home"], augment["cifar-stl"], augment["digits"], augment["embedded"]) == \
+        ("flip-crop", "flip-crop", "none", "none")
