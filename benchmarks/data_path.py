@@ -32,6 +32,9 @@ def main() -> None:
     scratch = Path(tempfile.mkdtemp(prefix="tlarena-bench-"))
     os.environ["TLARENA_CACHE"] = str(scratch / "cache")
 
+    import datasets
+
+    import tlarena_plugins.backbones  # noqa: F401  registers lenet in timm
     from tlarena import data
     from tlarena.backbones import create_model
     from tlarena.data import BatchStream, ImageSpec, split_tensors
@@ -43,6 +46,7 @@ def main() -> None:
     from tlarena_plugins.methods.fine_tune import FineTune
     from tlarena_plugins.suites.digits import USPS
 
+    datasets.disable_progress_bars()
     usps = SHARED / "usps" / "usps.h5"
     import_data("hdf5", "flwrlabs/usps", {"train": [usps], "test": [usps]}, scratch / "data")
     set_data_dir(scratch / "data")

@@ -116,6 +116,8 @@ def _progress(total: int):
         nonlocal done, timed
         done += 1
         timed += status != "recorded"
+        if status == "recorded":
+            return   # skipped runs would bury the ones doing work
         elapsed = time.monotonic() - started
         # ETA from the runs that did work; skipped ones cost nothing
         eta = elapsed / timed * (total - done) if timed else 0.0
