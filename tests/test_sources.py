@@ -5,6 +5,7 @@ import datasets
 import pytest
 from fixtures_hub import write_hub_copy, write_image_folders
 
+import tlarena
 from tlarena import HubDataset
 from tlarena.sources import DataUnavailable, load_split, set_data_dir
 
@@ -162,3 +163,19 @@ def test_the_same_split_loads_with_the_same_fingerprint(offline, tmp_path):
     first, again = (load_split(MNIST, "train", data_dir=tmp_path) for _ in range(2))
 
     assert first._fingerprint == again._fingerprint
+
+
+def test_a_multi_source_pools_its_parts_with_a_stable_fingerprint():
+    from tlarena.plugins import load_arena
+
+    pair = load_arena().pairs.get("uci-digits->uci-digits-rotated")
+    pooled = tlarena.MultiSource("uci-both", (pair.source, pair.target))
+    first, again = load_split(pooled, "train"), load_split(pooled, "train")
+    assert len(first) == len(load_split(pair.source, "train")) * 2 and first._fingerprint == again._fingerprint
+
+
+def test_a_multi_source_refuses_parts_with_different_classes():
+    digits = tlarena.BuiltDataset("d", lambda: None, ("0", "1"))
+    letters = tlarena.BuiltDataset("l", lambda: None, ("A", "B"))
+    with pytest.raises(ValueError, match="share one label space"):
+        tlarena.MultiSource("mixed", (digits, letters))

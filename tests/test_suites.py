@@ -2,6 +2,8 @@
 import re
 
 import pytest
+
+import tlarena
 from fixtures_hub import write_hub_copy, write_image_folders
 
 from tlarena.plugins import load_arena
@@ -40,14 +42,16 @@ def test_each_name_is_one_dataset_and_domain():
 
 
 def test_hub_sources_are_pinned_to_a_commit_except_the_two_without_a_known_sha():
-    hub = {s.name: s for m in SUITES for p in m.PAIRS for s in (p.source, p.target) if not s.local_only}
+    sides = [s for m in SUITES for p in m.PAIRS for s in (p.source, p.target)]
+    sides += [part for s in sides if isinstance(s, tlarena.MultiSource) for part in s.parts]
+    hub = {s.name: s for s in sides if isinstance(s, tlarena.HubDataset) and not s.local_only}
     unpinned = {name for name, s in hub.items() if not re.fullmatch(r"[0-9a-f]{40}", s.revision or "")}
     assert unpinned == {"mnist-m", "cifar10-9"}
 
 
 def test_pair_counts_follow_the_domains():
     assert (len(office_home.PAIRS), len(pacs.PAIRS), len(domainnet.PAIRS), len(office31.PAIRS),
-            len(vlcs.PAIRS)) == (12, 12, 30, 6, 12)
+            len(vlcs.PAIRS)) == (12, 12 + 4, 30, 6, 12)
 
 
 def test_digits_load_from_each_local_form(data_dir):
@@ -91,6 +95,14 @@ def test_pacs_domains_are_rows_of_the_domain_column(data_dir):
         "domain": ["photo", "sketch", "art_painting", "cartoon", "sketch"], "label": [6, 0, 1, 2, 3]}})
 
     assert labels(pacs.domain("sketch")) == [0, 3] and labels(pacs.domain("art_painting")) == [1]
+
+
+def test_pacs_leave_one_domain_out_pools_the_other_three(data_dir):
+    write_hub_copy(data_dir, "flwrlabs/pacs", {"train": {
+        "domain": ["photo", "sketch", "art_painting", "cartoon", "sketch"], "label": [6, 0, 1, 2, 3]}})
+    pair = next(p for p in pacs.PAIRS if p.name == "pacs-except-sketch->pacs-sketch")
+
+    assert sorted(labels(pair.source)) == [1, 2, 6] and labels(pair.target) == [0, 3]
 
 
 def test_domainnet_reads_its_label_column_y(data_dir):

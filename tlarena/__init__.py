@@ -6,7 +6,7 @@ import pluggy
 
 from tlarena.backbones import Backbone
 from tlarena.methods import FAMILIES, Batch, Network, TransferMethod
-from tlarena.pairs import BuiltDataset, DataSource, DomainPair, HubDataset
+from tlarena.pairs import BuiltDataset, DataSource, DomainPair, HubDataset, MultiSource
 from tlarena.settings import Setting
 
 __version__ = "0.1.0"
@@ -21,6 +21,7 @@ __all__ = [
     "DataSource",
     "DomainPair",
     "HubDataset",
+    "MultiSource",
     "Network",
     "Setting",
     "TransferMethod",

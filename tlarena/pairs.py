@@ -57,7 +57,30 @@ class BuiltDataset:
         return f"built:{self.name}:{self.version}"
 
 
-DataSource = HubDataset | BuiltDataset
+@dataclass(frozen=True)
+class MultiSource:
+    """Several sources pooled into one: multi-source transfer, e.g. leave one domain out.
+
+    Every part must have the same classes; a split is the concatenation of the parts' splits.
+    """
+
+    name: str
+    parts: tuple["HubDataset | BuiltDataset", ...]
+
+    def __post_init__(self):
+        if len({tuple(part.classes) for part in self.parts}) != 1:
+            raise ValueError(f"multi-source {self.name!r}: its parts must share one label space")
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        return tuple(self.parts[0].classes)
+
+    @property
+    def ref(self) -> str:
+        return "multi:" + "+".join(part.ref for part in self.parts)
+
+
+DataSource = HubDataset | BuiltDataset | MultiSource
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,7 @@ import datasets
 import numpy as np
 import pyarrow.compute as pc
 
-from tlarena.pairs import BuiltDataset, DataSource, HubDataset
+from tlarena.pairs import BuiltDataset, DataSource, HubDataset, MultiSource
 
 DATA_DIR_ENV = "TLARENA_DATA_DIR"
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
@@ -99,6 +99,9 @@ def load_split(source: DataSource, split: str, *,
     """
     if isinstance(source, BuiltDataset):
         return _built(source)[split]
+    if isinstance(source, MultiSource):
+        return datasets.concatenate_datasets([load_split(part, split, data_dir=data_dir)
+                                              for part in source.parts])
     if split not in source.splits:
         raise KeyError(f"source {source.name!r} has no split {split!r} (it has {sorted(source.splits)})")
     root = Path(data_dir) if data_dir is not None else get_data_dir()

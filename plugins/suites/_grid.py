@@ -1,4 +1,4 @@
-"""Every ordered (source, target) pair of a suite's domains."""
+"""The pairs of a suite's domains: every ordered (source, target), and leave one domain out."""
 from __future__ import annotations
 
 from itertools import permutations
@@ -13,3 +13,15 @@ def every_ordered_pair(domains: Sequence[tlarena.HubDataset], suite: str,
     return tuple(tlarena.DomainPair(source, target, suite=suite, description=description,
                                     augment="flip-crop")
                  for source, target in permutations(domains, 2))
+
+
+def leave_one_domain_out(domains: Sequence[tlarena.HubDataset], suite: str,
+                         description: str) -> tuple[tlarena.DomainPair, ...]:
+    """Each domain as the target of the others pooled (the domain-generalization protocol)."""
+    def pooled(target):
+        left_out = target.name.removeprefix(f"{suite}-")
+        return tlarena.MultiSource(f"{suite}-except-{left_out}", tuple(d for d in domains if d is not target))
+
+    return tuple(tlarena.DomainPair(pooled(target), target, suite=suite, description=description,
+                                    augment="flip-crop")
+                 for target in domains)

@@ -3,12 +3,11 @@
 Hub dataset ``flwrlabs/pacs``: one ``train`` split with columns ``image`` (Image), ``domain``
 (string: ``art_painting``, ``cartoon``, ``photo``, ``sketch``) and ``label`` (ClassLabel, 7). The 12
 single-source pairs use whole domains, as for Office-Home. The usual PACS protocol, leave one domain
-out with the other three as sources (domain generalization), is not supported yet: a
-``DomainPair`` has one source.
+out with the other three pooled as the source (``pacs-except-sketch->pacs-sketch``, …), adds 4 pairs.
 """
 import tlarena
 
-from tlarena_plugins.suites._grid import every_ordered_pair
+from tlarena_plugins.suites._grid import every_ordered_pair, leave_one_domain_out
 
 CLASSES = ("dog", "elephant", "giraffe", "guitar", "horse", "house", "person")
 DOMAINS = ("art_painting", "cartoon", "photo", "sketch")
@@ -22,4 +21,5 @@ def domain(value: str) -> tlarena.HubDataset:
 
 
 PAIRS = every_ordered_pair([domain(value) for value in DOMAINS], "pacs",
-                           "PACS: photo, art painting, cartoon and sketch")
+                           "PACS: photo, art painting, cartoon and sketch") + leave_one_domain_out(
+    [domain(value) for value in DOMAINS], "pacs", "PACS: three domains pooled → the fourth")
