@@ -5,7 +5,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import timm
-import torch
 from torch import nn
 
 
@@ -37,7 +36,8 @@ def create_model(model_name: str, num_classes: int, weights: str = "none") -> nn
         except Exception as error:  # timm raises many kinds when the hub is unreachable
             raise WeightsUnavailable(
                 f"could not load pretrained weights for {model_name!r} from the hub ({error}). "
-                f"Offline? Download the safetensors file elsewhere and pass --weights file:PATH"
+                f"If the hub is out of reach, download the safetensors file where it is not and "
+                f"pass --weights file:PATH; if the model has no pretrained weights, use --weights none"
             ) from error
     model = timm.create_model(model_name, pretrained=False, num_classes=num_classes)
     if weights.startswith("file:"):
@@ -66,7 +66,3 @@ def count_parameters(module: nn.Module) -> tuple[int, int]:
     """(trainable, total) parameter counts."""
     params = list(module.parameters())
     return sum(p.numel() for p in params if p.requires_grad), sum(p.numel() for p in params)
-
-
-def clone_weights(model: nn.Module) -> dict[str, torch.Tensor]:
-    return {k: v.detach().clone() for k, v in model.state_dict().items()}
