@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import queue
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,39 +102,66 @@ class BatchStream:
     """An endless stream of full batches: one shuffled pass after another, seeded.
 
     Batches always have ``batch_size`` rows so that the shapes (and the FLOP count) never change.
+    A memory-mapped split is read ahead by a background thread (the part DataLoader workers play),
+    so disk reads overlap with training; call ``close()`` when done with it.
     """
 
     def __init__(self, split: SplitTensors, batch_size: int, seed: int, device: torch.device,
-                 augment: Augment | None = None):
-        self.images = torch.from_numpy(split.images) if isinstance(split.images, np.ndarray) \
-            and not isinstance(split.images, np.memmap) else None
+                 augment: Augment | None = None, read_ahead: int = 4):
+        memory_mapped = isinstance(split.images, np.memmap)
+        self.images = None if memory_mapped else torch.from_numpy(split.images)
         self.split = split
         self.labels = torch.from_numpy(split.labels)
         self.batch_size = batch_size
         self.device = device
         self.augment = augment
-        self._generator = torch.Generator().manual_seed(seed)
+        self._order_generator = torch.Generator().manual_seed(seed)
+        self._augment_generator = torch.Generator().manual_seed(seed + 1_000_003)
         self._order = torch.empty(0, dtype=torch.long)
+        self._ahead: queue.Queue | None = None
+        if memory_mapped:
+            self._ahead = queue.Queue(maxsize=read_ahead)
+            self._closed = threading.Event()
+            threading.Thread(target=self._read_ahead, daemon=True).start()
 
     def _next_indices(self) -> torch.Tensor:
         while len(self._order) < self.batch_size:
-            fresh = torch.randperm(len(self.labels), generator=self._generator)
+            fresh = torch.randperm(len(self.labels), generator=self._order_generator)
             self._order = torch.cat([self._order, fresh])
         indices, self._order = self._order[: self.batch_size], self._order[self.batch_size:]
         return indices
 
-    def next(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """uint8 images and int64 labels on the device (normalizing is the trainer's job)."""
+    def _gather(self) -> tuple[torch.Tensor, torch.Tensor]:
         indices = self._next_indices()
         if self.images is not None:
-            images = self.images[indices]
-        else:  # memory-mapped: read rows in file order, then restore the shuffled order
-            order = torch.argsort(indices)
-            rows = torch.from_numpy(np.asarray(self.split.images[indices[order].numpy()]))
-            images = torch.empty_like(rows)
-            images[order] = rows
+            return self.images[indices], self.labels[indices]
+        order = torch.argsort(indices)   # read rows in file order, then restore the shuffled order
+        rows = torch.from_numpy(np.asarray(self.split.images[indices[order].numpy()]))
+        images = torch.empty_like(rows)
+        images[order] = rows
+        if self.device.type == "cuda":
+            images = images.pin_memory()
+        return images, self.labels[indices]
+
+    def _read_ahead(self) -> None:
+        while not self._closed.is_set():
+            batch = self._gather()
+            while not self._closed.is_set():
+                try:
+                    self._ahead.put(batch, timeout=0.1)
+                    break
+                except queue.Full:
+                    continue
+
+    def next(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """uint8 images and int64 labels on the device (normalizing is the trainer's job)."""
+        images, labels = self._ahead.get() if self._ahead is not None else self._gather()
         non_blocking = self.device.type == "cuda"
         images = images.to(self.device, non_blocking=non_blocking)
         if self.augment is not None:
-            images = self.augment(images, self._generator)
-        return images, self.labels[indices].to(self.device, non_blocking=non_blocking)
+            images = self.augment(images, self._augment_generator)
+        return images, labels.to(self.device, non_blocking=non_blocking)
+
+    def close(self) -> None:
+        if self._ahead is not None:
+            self._closed.set()

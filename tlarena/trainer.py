@@ -98,6 +98,14 @@ class Trainer:
     def fit(self, method: TransferMethod, streams: Streams, steps: int, eval_points: int,
             test: SplitTensors) -> TrainOutcome:
         """Train ``method`` for ``steps`` optimizer steps, evaluating on ``test`` on a fixed schedule."""
+        try:
+            return self._fit(method, streams, steps, eval_points, test)
+        finally:
+            for stream in (streams.source, streams.target, streams.unlabeled):
+                if stream is not None:
+                    stream.close()
+
+    def _fit(self, method, streams, steps, eval_points, test) -> TrainOutcome:
         self._eval_flops.clear()
         method.to(self.device)
         if self.device.type == "cuda":
