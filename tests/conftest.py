@@ -10,7 +10,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
-FAULT_PLUGINS = Path(__file__).parent / "fault_plugins"
+PLUGIN_FIXTURES = Path(__file__).parent / "plugin_fixtures"
 EXAMPLE_PLUGIN = Path(__file__).parent / "example_plugin"
 
 # A tiny budget: enough to show learning on the embedded pairs, seconds per run.

@@ -1,7 +1,7 @@
 """A broken plugin, a failing step, a NaN loss or a corrupt record never takes the grid down."""
 import json
 
-from conftest import FAULT_PLUGINS, TINY
+from conftest import PLUGIN_FIXTURES, TINY
 
 from tlarena.records import read_records
 
@@ -9,14 +9,14 @@ PAIR = "uci-digits->uci-digits-rotated"
 
 
 def test_plugin_that_raises_at_import_is_named_and_the_rest_works(cli):
-    result = cli("--plugin", "raise_at_import", "list", "methods", cwd=FAULT_PLUGINS)
+    result = cli("--plugin", "raise_at_import", "list", "methods", cwd=PLUGIN_FIXTURES)
     assert result.code == 0
     assert "plugin 'raise_at_import' (--plugin): failed to load: RuntimeError: this plugin is broken on purpose" in result.err
     assert "fine-tune" in result.out
 
 
 def test_duplicate_and_invalid_registrations_name_their_origins(cli):
-    result = cli("--plugin", "duplicate_method", "list", "plugins", cwd=FAULT_PLUGINS)
+    result = cli("--plugin", "duplicate_method", "list", "plugins", cwd=PLUGIN_FIXTURES)
     assert "method 'fine-tune' from plugin 'duplicate_method' (--plugin) is already registered by " \
            "plugin 'parameter-transfer' (built-in)" in result.err
     assert "method NoPaper lacks paper" in result.err
@@ -26,7 +26,7 @@ def test_failing_step_and_nan_loss_are_recorded_and_the_grid_goes_on(cli, tmp_pa
     results = tmp_path / "results"
     result = cli("--plugin", "faulty_methods", "run", "--methods", "raises-in-step,nan-loss,fine-tune",
                  "--pairs", PAIR, "--settings", "supervised", "--results", str(results), *TINY,
-                 cwd=FAULT_PLUGINS)
+                 cwd=PLUGIN_FIXTURES)
     records = {r.spec.method: r for r in read_records(results)[0]}
     assert result.code == 0
     assert (records["raises-in-step"].status, records["nan-loss"].status, records["fine-tune"].status) \
