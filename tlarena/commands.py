@@ -173,7 +173,7 @@ def list_(args) -> int:
     else:
         table = Table("plugin", "origin", "registered", "problems", title="plugins")
         for info in arena.plugins:
-            registered = "; ".join(f"{kind}s: {', '.join(names)}" for kind, names in info.registered.items())
+            registered = "; ".join(_summary(kind, names) for kind, names in info.registered.items())
             table.add_row(info.name, info.origin, registered or "-", "; ".join(info.errors) or "-")
     console.print(table)
     return 0
@@ -198,6 +198,11 @@ def data(args) -> int:
         raise UsageError(str(error))
     console.print(f"imported {args.hub_id} into {out}")
     return 0
+
+
+def _summary(kind: str, names: list[str], shown: int = 6) -> str:
+    more = f", … ({len(names)} in all)" if len(names) > shown else ""
+    return f"{kind}s: {', '.join(names[:shown])}{more}"
 
 
 def show(args) -> int:
