@@ -147,6 +147,16 @@ def test_label_map_maps_and_drops_and_filter_selects_rows(offline, tmp_path):
     assert train["label"][:] == [1, 0] and [first_pixel(train, i) for i in range(2)] == [0, 2]
 
 
+def test_a_filter_value_that_matches_no_row_names_the_values_there(offline, tmp_path):
+    write_hub_copy(tmp_path, "flwrlabs/office-home", {"train": {
+        "domain": ["Art", "Real_World"], "label": [0, 1]}})
+    source = HubDataset("office-home-real-world", "flwrlabs/office-home", ("a", "b"),
+                        splits={"train": "train"}, filter={"domain": "Real World"})
+
+    with pytest.raises(DataUnavailable, match=r"no row .* 'Real World'.*\['Art', 'Real_World'\]"):
+        load_split(source, "train", data_dir=tmp_path)
+
+
 def test_rows_of_the_same_split_in_two_folders_are_refused_as_ambiguous(offline, tmp_path):
     for config in ("a", "b"):
         write_hub_copy(tmp_path / "x", "ylecun/mnist", {"train": {"label": [1]}}, config=config,

@@ -7,6 +7,7 @@ import tlarena
 from fixtures_hub import write_hub_copy, write_image_folders
 
 from tlarena.plugins import load_arena
+from tlarena.records import read_records
 from tlarena.sources import DataUnavailable, load_split, set_data_dir
 from tlarena_plugins.suites import (
     SUITES, cifar_stl, digits, domainnet, office31, office_home, pacs, visda, vlcs,
@@ -51,7 +52,7 @@ def test_hub_sources_are_pinned_to_a_commit_except_the_two_without_a_known_sha()
 
 def test_pair_counts_follow_the_domains():
     assert (len(office_home.PAIRS), len(pacs.PAIRS), len(domainnet.PAIRS), len(office31.PAIRS),
-            len(vlcs.PAIRS)) == (12, 12 + 4, 30, 6, 12)
+            len(vlcs.PAIRS)) == (12 + 4, 12 + 4, 30 + 6, 6, 12 + 4)
 
 
 def test_digits_load_from_each_local_form(data_dir):
@@ -151,3 +152,20 @@ def test_a_missing_suite_dataset_names_itself_and_the_data_dir(data_dir):
 
     message = str(raised.value)
     assert "flwrlabs/office-home" in message and str(data_dir / "flwrlabs__office-home") in message
+
+
+def test_each_domain_of_one_hub_dataset_trains_its_own_source_model(cli, data_dir, tmp_path):
+    # Both sources read flwrlabs/pacs at one revision; only their domain filter tells them apart.
+    write_hub_copy(data_dir, "flwrlabs/pacs", {"train": {
+        "domain": ["photo", "cartoon", "sketch"] * 4, "label": [0, 1, 2, 3] * 3}})
+    results = tmp_path / "results"
+
+    run = cli("--data-dir", str(data_dir), "run", "--methods", "source-only", "--backbone", "lenet",
+              "--pairs", "pacs-photo->pacs-sketch,pacs-cartoon->pacs-sketch", "--settings", "uda",
+              "--results", str(results), "--steps", "2", "--source-steps", "2", "--eval-points", "1",
+              "--seeds", "0", "--batch-size", "4")
+
+    records = read_records(results)[0]
+    assert run.code == 0 and len(records) == 2
+    assert {r.spec.pair.split("->")[0]: r.shared_cost["source"] for r in records} == {
+        "pacs-photo": "pacs-photo", "pacs-cartoon": "pacs-cartoon"}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 import time
 from collections import Counter
@@ -11,11 +12,13 @@ from rich.console import Console
 from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
                            TimeRemainingColumn)
 from rich.table import Table
+from rich.text import Text
 
 from tlarena import aggregate
 from tlarena.backbones import parse_weights
 from tlarena.cli import UsageError, _csv, _pairs, _seeds
 from tlarena.environment import device_name, find_device
+from tlarena.pairs import HubDataset, MultiSource
 from tlarena.plugins import Arena, load_arena
 from tlarena.records import load_results
 from tlarena.registry import unknown_message
@@ -24,8 +27,14 @@ from tlarena.settings import parse_setting
 from tlarena.sources import DataUnavailable, get_data_dir, load_split, set_data_dir
 from tlarena.spec import Budget
 
-console = Console()
-errors = Console(stderr=True)
+def _console(stream) -> Console:
+    # Piped output is read by grep and scripts: table rows stay on one line instead of 80 columns.
+    wide = not stream.isatty() and "COLUMNS" not in os.environ
+    return Console(file=stream, width=250 if wide else None)
+
+
+console = _console(sys.stdout)
+errors = _console(sys.stderr)
 
 
 def _arena(args) -> Arena:
@@ -136,12 +145,17 @@ def _print_board(frame: pd.DataFrame, cells: bool) -> None:
     console.print(_rich_table(board, "runs per cell (mean over seeds)" if cells else "leaderboard"))
 
 
+def _add_row(table: Table, *cells: str) -> None:
+    # Cells are data, not markup: "[cropped_digits]" or a plugin's error must print as written.
+    table.add_row(*(Text(str(cell)) for cell in cells))
+
+
 def _rich_table(frame: pd.DataFrame, title: str) -> Table:
     table = Table(title=title)
     for column in frame.columns:
         table.add_column(str(column), justify="right" if frame[column].dtype.kind in "fiu" else "left")
     for row in frame.itertuples(index=False):
-        table.add_row(*[f"{v:.4g}" if isinstance(v, float) else str(v) for v in row])
+        _add_row(table, *[f"{v:.4g}" if isinstance(v, float) else str(v) for v in row])
     return table
 
 
@@ -150,7 +164,7 @@ def list_(args) -> int:
     if args.what == "methods":
         table = Table("method", "family", "settings", "starts from", "paper", title="methods")
         for m in arena.methods:
-            table.add_row(m.name, m.family, ", ".join(sorted(s.value for s in m.settings)), m.init, m.paper)
+            _add_row(table, m.name, m.family, ", ".join(sorted(s.value for s in m.settings)), m.init, m.paper)
     elif args.what == "pairs":
         # With --suite the data is opened to show its sizes; without, nothing is loaded.
         columns = ["pair", "suite", "kind", "classes", "source", "target"]
@@ -162,21 +176,34 @@ def list_(args) -> int:
             kind = "domain adaptation" if p.shared_label_space else "task transfer"
             classes = f"{len(p.source.classes)}→{len(p.target.classes)}"
             sizes = [_sizes(p.source), _sizes(p.target)] if args.suite else []
-            table.add_row(p.name, p.suite, kind, classes, p.source.ref, p.target.ref, *sizes)
+            _add_row(table, p.name, p.suite, kind, classes, _where(p.source), _where(p.target), *sizes)
         if args.suite:
             _suite_pairs(arena, args.suite)
     elif args.what == "backbones":
         table = Table("backbone", "timm model", "weights", "description", title="backbones")
         for b in arena.backbones:
-            table.add_row(b.name, b.model, b.weights, b.description)
+            _add_row(table, b.name, b.model, b.weights, b.description)
         console.print("any timm model name works too, e.g. --backbone resnet18 --weights hub")
     else:
         table = Table("plugin", "origin", "registered", "problems", title="plugins")
         for info in arena.plugins:
             registered = "; ".join(_summary(kind, names) for kind, names in info.registered.items())
-            table.add_row(info.name, info.origin, registered or "-", "; ".join(info.errors) or "-")
+            _add_row(table, info.name, info.origin, registered or "-", "; ".join(info.errors) or "-")
     console.print(table)
     return 0
+
+
+def _where(source) -> str:
+    """Where a source's rows come from, short: hub id, config, revision, split and row filter."""
+    if isinstance(source, MultiSource):
+        return " + ".join(part.name for part in source.parts)
+    if not isinstance(source, HubDataset):
+        return source.ref
+    text = source.path + (f"[{source.config}]" if source.config else "")
+    text += f"@{source.revision[:7]}" if source.revision else ("" if source.local_only else "@main")
+    if source.splits.get("train") != "train":
+        text += f" {source.splits['train']}"
+    return text + "".join(f" {column}={value}" for column, value in (source.filter or {}).items())
 
 
 def _sizes(source) -> str:

@@ -38,12 +38,15 @@ class ImageSpec:
 class SplitTensors:
     images: np.ndarray   # uint8 (N, C, H, W), in memory or memory-mapped
     labels: np.ndarray   # int64 (N,)
+    fingerprint: str = ""   # of the data and the decoding: what a model trained on it is keyed by
 
     def __len__(self) -> int:
         return len(self.labels)
 
     def subset(self, indices: np.ndarray) -> "SplitTensors":
-        return SplitTensors(np.asarray(self.images[indices]), self.labels[indices])
+        digest = hashlib.sha256(np.asarray(indices, dtype=np.int64).tobytes()).hexdigest()[:16]
+        return SplitTensors(np.asarray(self.images[indices]), self.labels[indices],
+                            f"{self.fingerprint}[{digest}]")
 
 
 def split_tensors(source: DataSource, split: str, spec: ImageSpec) -> SplitTensors:
@@ -57,7 +60,7 @@ def split_tensors(source: DataSource, split: str, spec: ImageSpec) -> SplitTenso
     images = np.load(images_path, mmap_mode="r")
     if images.nbytes <= _IN_MEMORY_LIMIT:
         images = np.array(images)  # a plain in-memory copy, not a memmap
-    return SplitTensors(images, np.load(labels_path))
+    return SplitTensors(images, np.load(labels_path), digest)
 
 
 def _decode_to(dataset, spec: ImageSpec, images_path: Path, labels_path: Path) -> None:
@@ -135,10 +138,15 @@ class BatchStream:
         indices = self._next_indices()
         if self.images is not None:
             return self.images[indices], self.labels[indices]
-        order = torch.argsort(indices)   # read rows in file order, then restore the shuffled order
-        rows = torch.from_numpy(np.asarray(self.split.images[indices[order].numpy()]))
-        images = torch.empty_like(rows)
-        images[order] = rows
+        # Read rows in file order, then restore the shuffled order. NumPy, not torch, because this
+        # runs on the read-ahead thread: a torch op there starts a second OpenMP team, whose
+        # spinning threads take CPU cores from the training step.
+        wanted = indices.numpy()
+        order = np.argsort(wanted, kind="stable")
+        rows = np.asarray(self.split.images[wanted[order]])
+        shuffled = np.empty_like(rows)
+        shuffled[order] = rows
+        images = torch.from_numpy(shuffled)
         if self.device.type == "cuda":
             images = images.pin_memory()
         return images, self.labels[indices]

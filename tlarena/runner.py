@@ -197,14 +197,14 @@ class Runner:
         return streams
 
     def _source_model(self, pair, backbone, seed, budget, image, normalizer):
-        key = source_models.SourceModelKey.of(pair, backbone, seed, budget)
+        source_train = self._tensors(pair.source, "train", image)
+        key = source_models.SourceModelKey.of(pair, source_train.fingerprint, backbone, seed, budget)
         cached = source_models.load(key)
         if cached is None:
             seed_everything(seed)
             model = create_model(backbone.model, len(pair.source.classes), backbone.weights)
             method = source_models.SourceTraining(Network(model), len(pair.source.classes),
                                                   dict(source_models.SOURCE_HPARAMS))
-            source_train = self._tensors(pair.source, "train", image)
             streams = Streams(source=BatchStream(source_train, budget.batch_size, seed, self.device,
                                                  AUGMENTATIONS[pair.augment]))
             outcome = Trainer(self.device, normalizer).fit(

@@ -1,5 +1,9 @@
 """The shared source model: trained once per (source data, backbone, seed, source budget), reused.
 
+The source data is identified by the fingerprint of its decoded training split, not by the pair's
+names: two sources on one hub dataset (two domains of one split, or ``train[:2000]`` and ``train``)
+and a local copy that differs from the hub's each get their own model.
+
 Every method that starts from the source model loads it from a safetensors file in the cache; its
 training cost is recorded once, beside the file, and reported apart from each method's own cost.
 """
@@ -42,6 +46,7 @@ class SourceTraining(TransferMethod):
 @dataclass(frozen=True)
 class SourceModelKey:
     source_ref: str
+    source_data: str        # SplitTensors.fingerprint of the source's training split
     backbone_model: str
     weights: str
     seed: int
@@ -50,9 +55,10 @@ class SourceModelKey:
     augment: str
 
     @classmethod
-    def of(cls, pair: DomainPair, backbone: Backbone, seed: int, budget: Budget) -> "SourceModelKey":
-        return cls(pair.source.ref, backbone.model, backbone.weights, seed, budget.source_steps,
-                   budget.batch_size, pair.augment)
+    def of(cls, pair: DomainPair, source_data: str, backbone: Backbone, seed: int,
+           budget: Budget) -> "SourceModelKey":
+        return cls(pair.source.ref, source_data, backbone.model, backbone.weights, seed,
+                   budget.source_steps, budget.batch_size, pair.augment)
 
     @property
     def digest(self) -> str:

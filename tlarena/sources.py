@@ -359,6 +359,13 @@ def _standardize(dataset: datasets.Dataset, source: HubDataset, columns: _Column
         table = dataset.select_columns(list(columns.filter)).with_format("arrow")[:]
         for name, value in columns.filter.items():
             keep &= pc.fill_null(pc.equal(table[name], value), False).to_numpy(zero_copy_only=False)
+        if len(dataset) and not keep.any():
+            # A domain spelled differently upstream would otherwise give an empty domain, silently.
+            found = {name: pc.unique(table[name]).to_pylist()[:20] for name in columns.filter}
+            raise DataUnavailable(
+                f"{where}: no row of source {source.name!r} has {dict(columns.filter)}; the values "
+                f"there are {found}. The source's filter must use one of them."
+            )
     labels = dataset.select_columns([columns.label]).with_format("arrow")[:][columns.label]
     ours, labeled = _our_labels(np.asarray(labels.to_numpy(zero_copy_only=False), dtype=np.int64),
                                 dataset.features[columns.label], source, columns)

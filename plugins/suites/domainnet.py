@@ -1,4 +1,7 @@
-"""DomainNet (Peng et al., ICCV 2019): 345 classes in 6 domains, 30 pairs.
+"""DomainNet (Peng et al., ICCV 2019): 345 classes in 6 domains.
+
+30 single-source pairs, plus leave one domain out with the other five pooled as the source (6 pairs),
+the domain-generalization protocol of DomainBed (Gulrajani and Lopez-Paz, ICLR 2021).
 
 Hub dataset ``wltjr1007/DomainNet`` (the WILDS copy): ``train`` and ``test`` splits with columns
 ``image`` (Image), ``domain`` (string: ``clipart``, ``infograph``, ``painting``, ``quickdraw``,
@@ -11,7 +14,7 @@ data with a ``label`` column instead of ``y``.
 """
 import tlarena
 
-from tlarena_plugins.suites._grid import every_ordered_pair
+from tlarena_plugins.suites._grid import every_ordered_pair, leave_one_domain_out
 
 # DomainNet's own label order (its image lists' ids), which ``y`` follows.
 CLASSES = tuple("""
@@ -55,4 +58,5 @@ def domain(value: str) -> tlarena.HubDataset:
 
 
 PAIRS = every_ordered_pair([domain(value) for value in DOMAINS], "domainnet",
-                           "DomainNet: 345 classes across six image styles")
+                           "DomainNet: 345 classes across six image styles") + leave_one_domain_out(
+    [domain(value) for value in DOMAINS], "domainnet", "DomainNet: five styles pooled → the sixth")

@@ -1,4 +1,7 @@
-"""Office-Home (Venkateswara et al., CVPR 2017): 65 classes in 4 domains, 12 pairs.
+"""Office-Home (Venkateswara et al., CVPR 2017): 65 classes in 4 domains.
+
+12 single-source pairs, plus leave one domain out with the other three pooled as the source (4 pairs),
+the domain-generalization protocol of DomainBed (Gulrajani and Lopez-Paz, ICLR 2021).
 
 Hub dataset ``flwrlabs/office-home``: one ``train`` split with columns ``image`` (Image),
 ``domain`` (string: ``Art``, ``Clipart``, ``Product``, ``Real World``) and ``label`` (ClassLabel, 65).
@@ -8,7 +11,7 @@ training data (unlabeled in the ``uda`` setting) and its test set.
 """
 import tlarena
 
-from tlarena_plugins.suites._grid import every_ordered_pair
+from tlarena_plugins.suites._grid import every_ordered_pair, leave_one_domain_out
 
 CLASSES = (
     "Alarm_Clock", "Backpack", "Batteries", "Bed", "Bike", "Bottle", "Bucket", "Calculator",
@@ -32,4 +35,5 @@ def domain(value: str) -> tlarena.HubDataset:
 
 
 PAIRS = every_ordered_pair([domain(value) for value in DOMAINS], "office-home",
-                           "Office-Home: office and home objects across image styles")
+                           "Office-Home: office and home objects across image styles") + leave_one_domain_out(
+    [domain(value) for value in DOMAINS], "office-home", "Office-Home: three styles pooled → the fourth")

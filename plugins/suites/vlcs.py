@@ -1,4 +1,7 @@
-"""VLCS (Fang et al., ICCV 2013): 5 classes in 4 photo datasets, 12 pairs. Local data only.
+"""VLCS (Fang et al., ICCV 2013): 5 classes in 4 photo datasets. Local data only.
+
+12 single-source pairs, plus the domain-generalization protocol of DomainBed (Gulrajani and
+Lopez-Paz, ICLR 2021): leave one domain out, the other three pooled as the source (4 pairs).
 
 No hub copy with a domain column was found, so none is used: put DomainBed's ``VLCS`` folder in the
 data dir as
@@ -6,12 +9,11 @@ data dir as
     <data_dir>/local__vlcs/<domain>/<class>/*.jpg      domains: Caltech101 LabelMe SUN09 VOC2007
 
 with class folders named as in ``CLASSES``, and pass ``--data-dir <data_dir>``. Whole domains are
-used, as for Office-31. Leave-one-domain-out with several sources is not supported yet (a
-``DomainPair`` has one source).
+used, as for Office-31.
 """
 import tlarena
 
-from tlarena_plugins.suites._grid import every_ordered_pair
+from tlarena_plugins.suites._grid import every_ordered_pair, leave_one_domain_out
 
 CLASSES = ("bird", "car", "chair", "dog", "person")
 DOMAINS = ("Caltech101", "LabelMe", "SUN09", "VOC2007")
@@ -23,4 +25,5 @@ def domain(value: str) -> tlarena.HubDataset:
 
 
 PAIRS = every_ordered_pair([domain(value) for value in DOMAINS], "vlcs",
-                           "VLCS: Caltech101, LabelMe, SUN09 and VOC2007 photos")
+                           "VLCS: Caltech101, LabelMe, SUN09 and VOC2007 photos") + leave_one_domain_out(
+    [domain(value) for value in DOMAINS], "vlcs", "VLCS: three photo datasets pooled → the fourth")
