@@ -117,18 +117,24 @@ class Trainer:
         train_seconds = eval_seconds = 0.0
         flops_per_step = 0
         loss_sum = torch.zeros((), device=self.device)
+        # The clock reads once per stretch of steps between evaluations, not per step: reading it
+        # waits for the GPU, which would keep the next step from being queued while one runs.
+        stretch_started = None
         with PeakMemory(self.device) as memory:
             for step in range(steps + 1 if method.trains else 1):
                 if step > 0:
-                    started = self.clock.now()
+                    if stretch_started is None:
+                        stretch_started = self.clock.now()
                     if step == 1:
                         loss, flops_per_step = count_flops(
                             lambda: self._step(method, streams, optimizer, scheduler, scaler))
                     else:
                         loss = self._step(method, streams, optimizer, scheduler, scaler)
                     loss_sum += loss
-                    train_seconds += self.clock.now() - started
                 if step in schedule:
+                    if stretch_started is not None:
+                        train_seconds += self.clock.now() - stretch_started
+                        stretch_started = None
                     if not torch.isfinite(loss_sum):
                         return self._outcome(curve, step, samples_per_step, train_seconds, eval_seconds,
                                              flops_per_step, memory, diverged_at=step)

@@ -1,0 +1,31 @@
+"""The benchmark scripts still run and print their ratios (at toy sizes: no timing is asserted)."""
+import re
+import subprocess
+import sys
+
+from conftest import ROOT
+
+
+def run_benchmark(script: str, *args: str) -> str:
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), *args],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def ratio(output: str, label: str) -> float:
+    return float(re.search(rf"{label}[^:]*: ([0-9.]+)", output).group(1))
+
+
+def test_harness_against_a_bare_timm_loop_prints_its_ratios():
+    out = run_benchmark("harness_vs_timm.py", "--model", "resnet18", "--size", "32", "--batch", "8",
+                        "--steps", "3", "--repeats", "1", "--images", "64", "--device", "cpu")
+
+    assert ratio(out, "overhead ratio") > 0 and 0 < ratio(out, r"data loading.*share") < 1
+    assert "resnet18 at 32 px, batch 8, 3 steps" in out
+
+
+def test_trainer_overhead_prints_its_ratio():
+    out = run_benchmark("trainer_overhead.py", "--steps", "5", "--repeats", "1")
+
+    assert ratio(out, "overhead ratio") > 0
