@@ -49,4 +49,4 @@ def test_list_pairs_shows_the_sizes_of_local_data(cli, data_dir, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     listed = cli("--data-dir", str(data_dir), "list", "pairs", "--suite", "digits")
     assert "7291/2007" in listed.out and "10000/10000" in listed.out
-    assert "not available locally" in listed.out   # SVHN and MNIST-M were not imported
+    assert "not downloaded or imported yet" in listed.out   # SVHN and MNIST-M were not imported

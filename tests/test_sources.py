@@ -99,6 +99,22 @@ def test_a_hub_failure_becomes_one_message_without_the_http_traceback(offline, m
     assert raised.value.__cause__ is None and "forty lines" not in message
 
 
+def test_listing_sizes_reads_only_the_hugging_face_cache_even_online(cli, offline, monkeypatch):
+    hub_offline_at_each_load = []
+
+    def load_from_cache_only(*args, **kwargs):
+        hub_offline_at_each_load.append(datasets.config.HF_HUB_OFFLINE)
+        raise FileNotFoundError("not in the cache")
+
+    monkeypatch.setattr("tlarena.sources._hub_online", lambda: True)
+    monkeypatch.setattr(datasets, "load_dataset", load_from_cache_only)
+
+    listed = cli("list", "pairs", "--suite", "digits")
+
+    assert listed.code == 0 and "not downloaded or imported yet" in listed.out
+    assert hub_offline_at_each_load and all(hub_offline_at_each_load)
+
+
 def test_without_a_data_dir_the_message_explains_how_to_set_one(offline):
     with pytest.raises(DataUnavailable, match=r"no data dir is set \(--data-dir or TLARENA_DATA_DIR\)"):
         load_split(MNIST, "test")

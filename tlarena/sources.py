@@ -91,16 +91,17 @@ def _dir_name(hub_id: str, config: str | None) -> str:
     return f"{owner}__{name}" + (f"/{config}" if config else "")
 
 
-def load_split(source: DataSource, split: str, *,
-               data_dir: str | os.PathLike | None = None) -> datasets.Dataset:
+def load_split(source: DataSource, split: str, *, data_dir: str | os.PathLike | None = None,
+               download: bool = True) -> datasets.Dataset:
     """One split of a source, with ``image`` and ``label`` columns.
 
     ``data_dir`` overrides the data dir in effect (``set_data_dir`` / ``TLARENA_DATA_DIR``).
+    ``download=False`` reads only what is already here: a local copy or the Hugging Face cache.
     """
     if isinstance(source, BuiltDataset):
         return _built(source)[split]
     if isinstance(source, MultiSource):
-        return datasets.concatenate_datasets([load_split(part, split, data_dir=data_dir)
+        return datasets.concatenate_datasets([load_split(part, split, data_dir=data_dir, download=download)
                                               for part in source.parts])
     if split not in source.splits:
         raise KeyError(f"source {source.name!r} has no split {split!r} (it has {sorted(source.splits)})")
@@ -108,7 +109,7 @@ def load_split(source: DataSource, split: str, *,
     local = dataset_dir(root, source.path, source.config) if root is not None else None
     if local is not None and local.is_dir():
         return _load_local(source, split, local)
-    return _load_hub(source, split, root, local)
+    return _load_hub(source, split, root, local, download)
 
 
 def _built(source: BuiltDataset) -> datasets.DatasetDict:
@@ -128,11 +129,11 @@ def _built(source: BuiltDataset) -> datasets.DatasetDict:
 
 # --- the hub ---------------------------------------------------------------------------------
 
-def _load_hub(source: HubDataset, split: str, root: Path | None, local: Path | None):
+def _load_hub(source: HubDataset, split: str, root: Path | None, local: Path | None, download: bool):
     expression = source.splits[split]
     if source.local_only:
         raise DataUnavailable(_unavailable(source, split, root, local, ""))
-    online = _hub_online()
+    online = download and _hub_online()
     try:
         with _offline(not online):
             dataset = datasets.load_dataset(source.path, source.config, revision=source.revision,
