@@ -68,14 +68,15 @@ def pixels(row: int, size: int = 4, mode: str = "L") -> Image.Image:
 
 
 def write_hub_copy(data_dir: Path, hub_id: str, splits: Mapping[str, Mapping[str, Sequence]], *,
-                   config: str | None = None, form: str = "save_to_disk") -> Path:
+                   config: str | None = None, form: str = "save_to_disk",
+                   features: datasets.Features | None = None) -> Path:
     """Write ``splits`` (split → the non-image columns) as the local copy of ``hub_id``.
 
     ``form`` is ``save_to_disk``, ``parquet`` (``data/<split>-00000-of-00001.parquet``, as in most
     hub repos) or ``parquet-flat`` (``<split>-00000-of-00001.parquet`` directly in the folder, as in
-    a config folder of a hub repo).
+    a config folder of a hub repo). ``features`` replaces the schema of ``HUB_FEATURES``.
     """
-    features = HUB_FEATURES[hub_id]()
+    features = features or HUB_FEATURES[hub_id]()
     image_column = next(name for name, f in features.items() if isinstance(f, datasets.Image))
     owner, name = hub_id.split("/")
     folder = Path(data_dir) / f"{owner}__{name}" / (config or "")

@@ -1,10 +1,11 @@
 """The real-data suites: each pair's sources load from a tiny local copy in the hub's exact schema."""
 import re
 
+import datasets
 import pytest
 
 import tlarena
-from fixtures_hub import write_hub_copy, write_image_folders
+from fixtures_hub import HUB_FEATURES, write_hub_copy, write_image_folders
 
 from tlarena.plugins import load_arena
 from tlarena.records import read_records
@@ -42,12 +43,12 @@ def test_each_name_is_one_dataset_and_domain():
             assert sources.setdefault(source.name, source) == source
 
 
-def test_hub_sources_are_pinned_to_a_commit_except_the_two_without_a_known_sha():
+def test_hub_sources_are_pinned_to_a_commit_except_mnist_m_whose_sha_is_unknown():
     sides = [s for m in SUITES for p in m.PAIRS for s in (p.source, p.target)]
     sides += [part for s in sides if isinstance(s, tlarena.MultiSource) for part in s.parts]
     hub = {s.name: s for s in sides if isinstance(s, tlarena.HubDataset) and not s.local_only}
     unpinned = {name for name, s in hub.items() if not re.fullmatch(r"[0-9a-f]{40}", s.revision or "")}
-    assert unpinned == {"mnist-m", "cifar10-9"}
+    assert unpinned == {"mnist-m"}
 
 
 def test_pair_counts_follow_the_domains():
@@ -106,8 +107,23 @@ def test_pacs_leave_one_domain_out_pools_the_other_three(data_dir):
     assert sorted(labels(pair.source)) == [1, 2, 6] and labels(pair.target) == [0, 3]
 
 
-def test_domainnet_reads_its_label_column_y(data_dir):
-    write_hub_copy(data_dir, "wltjr1007/DomainNet", {
+@pytest.mark.parametrize("label", [datasets.Value("int64"), datasets.ClassLabel(names=list(digits.DIGITS))])
+def test_mnist_m_labels_load_as_plain_integers_or_class_labels(data_dir, label):
+    # No card states the type of MNIST-M's label column (its viewer shows image and label).
+    features = datasets.Features({"image": datasets.Image(), "label": label})
+    write_hub_copy(data_dir, "Mike0307/MNIST-M", {"train": {"label": [7, 0]}, "test": {"label": [3]}},
+                   form="parquet", features=features)
+
+    assert labels(digits.MNIST_M) == [7, 0] and labels(digits.MNIST_M, "test") == [3]
+
+
+@pytest.mark.parametrize("y", ["class label", "int64"])
+def test_domainnet_reads_its_label_column_y(data_dir, y):
+    # The pinned card declares y a ClassLabel; its parquet files (from commit 81ade54) store int64.
+    features = HUB_FEATURES["wltjr1007/DomainNet"]()
+    if y == "int64":
+        features["y"] = datasets.Value("int64")
+    write_hub_copy(data_dir, "wltjr1007/DomainNet", features=features, form="parquet", splits={
         "train": {"domain": ["real", "sketch", "real"], "category": ["airplane", "zigzag", "car"],
                   "y": [1, 344, 61]},
         "test": {"domain": ["sketch"], "category": ["zigzag"], "y": [344]}})

@@ -27,14 +27,16 @@ from tlarena.settings import parse_setting
 from tlarena.sources import DataUnavailable, get_data_dir, load_split, set_data_dir
 from tlarena.spec import Budget
 
-def _console(stream) -> Console:
+def _console(stderr: bool) -> Console:
     # Piped output is read by grep and scripts: table rows stay on one line instead of 80 columns.
+    # No file= here: the console looks sys.stdout / sys.stderr up at each print.
+    stream = sys.stderr if stderr else sys.stdout
     wide = not stream.isatty() and "COLUMNS" not in os.environ
-    return Console(file=stream, width=250 if wide else None)
+    return Console(stderr=stderr, width=250 if wide else None)
 
 
-console = _console(sys.stdout)
-errors = _console(sys.stderr)
+console = _console(stderr=False)
+errors = _console(stderr=True)
 
 
 def _arena(args) -> Arena:

@@ -13,10 +13,10 @@ CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "horse", "shi
 CIFAR_TO_OURS = {0: 0, 1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 7: 6, 8: 7, 9: 8}     # 6 frog dropped
 STL_TO_OURS = {0: 0, 2: 1, 1: 2, 3: 3, 4: 4, 5: 5, 6: 6, 8: 7, 9: 8}       # 7 monkey dropped
 
-# revision=None: the parquet conversion commit of uoft-cs/cifar10 is known only by its short id
-# 0b27149; no full sha could be found.
+# The parquet conversion commit, whose files sit under plain_text/.
 CIFAR10 = tlarena.HubDataset("cifar10-9", "uoft-cs/cifar10", CLASSES, config="plain_text",
-                             image_column="img", label_map=CIFAR_TO_OURS)
+                             revision="0b2714987fa478483af9968de7c934580d0bb9a2", image_column="img",
+                             label_map=CIFAR_TO_OURS)
 STL10 = tlarena.HubDataset("stl10-9", "tanganke/stl10", CLASSES,
                            revision="49ae7f94508f7feae62baf836db284306eab0b0f", label_map=STL_TO_OURS)
 

@@ -29,7 +29,8 @@ MNIST = tlarena.HubDataset("mnist", "ylecun/mnist", DIGITS, revision=MNIST_REVIS
 USPS = tlarena.HubDataset("usps", "flwrlabs/usps", DIGITS, revision=USPS_REVISION)
 SVHN = tlarena.HubDataset("svhn", "ufldl-stanford/svhn", DIGITS, revision=SVHN_REVISION,
                           config="cropped_digits")
-# revision=None: only the short commit id bca0c96 of the current main could be found, not a full sha.
+# revision=None: only the short id bca0c96 of main's head could be found, not a full sha. Columns
+# image and label, splits train (59,001) and test (9,001), per the dataset viewer.
 MNIST_M = tlarena.HubDataset("mnist-m", "Mike0307/MNIST-M", DIGITS)
 MNIST_2000 = tlarena.HubDataset("mnist-2000", "ylecun/mnist", DIGITS, revision=MNIST_REVISION,
                                 splits={"train": "train[:2000]", "test": "test"})

@@ -9,8 +9,11 @@ Hub dataset ``wltjr1007/DomainNet`` (the WILDS copy): ``train`` and ``test`` spl
 A domain is the rows whose ``domain`` column names it; pairs train on the source's train split and
 test on the target's test split.
 
-The revision is pinned to the commit whose card lists those columns: later commits re-uploaded the
-data with a ``label`` column instead of ``y``.
+The revision is pinned to the commit whose card lists those columns (its data files are those of
+commit 81ade54, where ``y`` is stored as int64 in DomainNet's label order): later commits re-uploaded
+the data with a ``label`` column instead of ``y`` and an integer ``domain``. The lower-case domain
+strings are those of DomainNet's folder names; no card shows them, so should the data spell them
+otherwise, loading stops with a message that lists the values it has.
 """
 import tlarena
 
