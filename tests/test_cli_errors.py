@@ -1,4 +1,5 @@
 """User mistakes on the command line: one clear line, exit status 2, no traceback."""
+import pytest
 
 
 def test_unknown_method_suggests_the_closest_name(cli):
@@ -36,8 +37,9 @@ def test_run_without_a_selection_asks_for_one(cli):
     assert result.code == 2 and "--all" in result.err
 
 
-def test_bad_weights_are_refused(cli):
-    result = cli("run", "--all", "--weights", "imagenet")
+@pytest.mark.parametrize("option", ["--weights", "--pretrained"])
+def test_bad_weights_are_refused(cli, option):
+    result = cli("run", "--all", option, "imagenet")
     assert result.code == 2 and "file:PATH" in result.err
 
 

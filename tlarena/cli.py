@@ -61,7 +61,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--pairs", help="comma-separated SOURCE->TARGET pair names")
     run.add_argument("--settings", help="comma-separated: uda, few-shot, supervised, task")
     run.add_argument("--backbone", default=DEFAULT_BACKBONE, help="registered backbone or timm model")
-    run.add_argument("--weights", help="hub, none or file:PATH (default: the backbone's)")
+    run.add_argument("--weights", "--pretrained", dest="weights",
+                     help="hub, none or file:PATH (default: the backbone's)")
     run.add_argument("--seeds", default="0,1,2")
     run.add_argument("--steps", type=int, help="the method's optimizer steps")
     run.add_argument("--source-steps", type=int, help="optimizer steps of the shared source model")
