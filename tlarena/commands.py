@@ -9,6 +9,7 @@ from collections import Counter
 
 import pandas as pd
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
                            TimeRemainingColumn)
 from rich.table import Table
@@ -85,8 +86,10 @@ def run(args) -> int:
     backbone = resolve_backbone(arena, args.backbone, weights)
     specs = grid(arena, methods, pairs, backbone.name, backbone.weights, _seeds(args.seeds),
                  _budget(args), settings)
-    console.print(f"tlarena: {len(specs)} runs ({len(methods)} methods × {len(pairs)} pairs × settings "
-                  f"× {len(_seeds(args.seeds))} seeds) on {device_name(device)} → {args.results}/")
+    setting_count = f"{len(settings)} settings" if settings else "each pair's settings"
+    console.print(f"tlarena: {len(specs)} runs ({len(methods)} methods × {len(pairs)} pairs × "
+                  f"{setting_count} × {len(_seeds(args.seeds))} seeds) on {device_name(device)} "
+                  f"→ {args.results}/", highlight=False)
     runner = Runner(arena, args.results, device)
     statuses: Counter = Counter()
     with _progress(len(specs)) as advance:
@@ -101,8 +104,24 @@ def run(args) -> int:
     console.print(f"done: {summary}")
     frame, problems = load_results(args.results)
     keys = {spec.key for spec in specs}
-    _print_board(frame[frame["key"].isin(keys)] if not frame.empty else frame, cells=False)
+    frame = frame[frame["key"].isin(keys)] if not frame.empty else frame
+    _print_failures(frame, args.results)
+    _print_board(frame, cells=False)
     return 1 if statuses["failed"] and statuses["failed"] == len(specs) - statuses["n/a"] else 0
+
+
+def _print_failures(frame: pd.DataFrame, results) -> None:
+    """Why runs failed, one line per distinct reason: often one cause (missing data) fails many."""
+    if frame.empty:
+        return
+    failed = frame[frame["status"].isin(["failed", "diverged"])]
+    reasons = failed["reason"].fillna("(no reason recorded)")
+    for first_line, runs in reasons.groupby(reasons.str.split("\n").str[0]):
+        errors.print(f"[red]{len(runs)} {'run' if len(runs) == 1 else 'runs'} failed:[/] "
+                     f"{escape(runs.iloc[0])}", highlight=False)
+    if len(failed):
+        errors.print(f"(each run's record under {results}/ holds its reason and traceback)",
+                     highlight=False)
 
 
 @contextlib.contextmanager
@@ -143,6 +162,9 @@ def _print_board(frame: pd.DataFrame, cells: bool) -> None:
         console.print("no runs recorded yet")
         return
     table = aggregate.cells(frame)
+    if table.empty:
+        console.print("no successful runs to rank yet")
+        return
     board = table if cells else aggregate.leaderboard(table)
     console.print(_rich_table(board, "runs per cell (mean over seeds)" if cells else "leaderboard"))
 
