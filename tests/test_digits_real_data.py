@@ -40,7 +40,7 @@ def test_digits_pairs_run_on_real_images_through_the_hub_path(cli, data_dir, tmp
     run = cli("--data-dir", str(data_dir), "run", "--methods", "source-only,fine-tune",
               "--pairs", "usps->mnist,mnist->usps", "--settings", "uda,few-shot",
               "--results", str(results), *BUDGET)
-    top1 = {(r.spec.method, r.spec.pair): r.metrics["top1"] for r in read_records(results)[0]
+    top1 = {(r.spec.method, r.spec.pair): r.metrics.top1 for r in read_records(results)[0]
             if r.status == "ok"}
     assert run.code == 0
     assert top1[("source-only", "usps->mnist")] > 0.4      # USPS-trained LeNet on real MNIST test
@@ -80,6 +80,6 @@ def test_mnist_m_and_fashion_mnist_pairs_run_on_real_images(cli, data_dir, tmp_p
     ok = {(r.spec.method, r.spec.pair): r for r in read_records(results)[0] if r.status == "ok"}
     assert run.code == 0
     on_mnist_m = ok[("source-only", "mnist->mnist-m")]
-    assert 0.2 < on_mnist_m.metrics["top1"] < on_mnist_m.shared_cost["source_test_top1"] - 0.2
-    fashion_top1 = {m: ok[(m, "mnist->fashion-mnist")].metrics["top1"] for m in ("fine-tune", "scratch")}
+    assert 0.2 < on_mnist_m.metrics.top1 < on_mnist_m.shared_cost.source_test_top1 - 0.2
+    fashion_top1 = {m: ok[(m, "mnist->fashion-mnist")].metrics.top1 for m in ("fine-tune", "scratch")}
     assert min(fashion_top1.values()) > 0.5, fashion_top1    # 10 classes: chance is 0.1

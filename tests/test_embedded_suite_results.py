@@ -16,7 +16,7 @@ def records(tmp_path_factory):
 
 
 def _top1(records, method, setting):
-    return {r.spec.pair: r.metrics["top1"] for r in records
+    return {r.spec.pair: r.metrics.top1 for r in records
             if r.spec.method == method and r.spec.setting == setting and r.status == "ok"}
 
 
@@ -29,8 +29,8 @@ def test_every_valid_cell_is_ok_and_every_other_is_n_a_with_a_reason(records):
 
 @pytest.mark.slow
 def test_every_method_beats_chance_clearly_on_every_pair(records):
-    weak = [(r.spec.method, r.spec.pair, r.spec.setting, r.metrics["top1"])
-            for r in records if r.status == "ok" and r.metrics["top1"] < 2 * CHANCE]
+    weak = [(r.spec.method, r.spec.pair, r.spec.setting, r.metrics.top1)
+            for r in records if r.status == "ok" and r.metrics.top1 < 2 * CHANCE]
     assert weak == []
 
 

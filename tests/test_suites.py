@@ -193,5 +193,5 @@ def test_each_domain_of_one_hub_dataset_trains_its_own_source_model(cli, data_di
 
     records = read_records(results)[0]
     assert run.code == 0 and len(records) == 2
-    assert {r.spec.pair.split("->")[0]: r.shared_cost["source"] for r in records} == {
+    assert {r.spec.pair.split("->")[0]: r.shared_cost.source for r in records} == {
         "pacs-photo": "pacs-photo", "pacs-cartoon": "pacs-cartoon"}

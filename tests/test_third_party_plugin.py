@@ -35,7 +35,7 @@ def test_installed_plugin_method_and_pair_run_and_learn(tmp_path):
                           "--results", str(results), *TINY, env=env)
     records = {(r.spec.method, r.spec.setting): r for r in read_records(results)[0]}
     assert run.returncode == 0, run.stderr
-    assert records[("label-smoothing-fine-tune", "supervised")].metrics["top1"] > 0.5
+    assert records[("label-smoothing-fine-tune", "supervised")].metrics.top1 > 0.5
     assert records[("source-only", "uda")].status == "ok"
 
 

@@ -72,6 +72,15 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     run.add_argument("--results", type=Path, default=Path("results"))
     run.add_argument("--rerun", action="store_true", help="run recorded specs again")
+    run.add_argument("--hparam-samples", type=int, default=1, metavar="N",
+                     help="hyperparameter configurations per cell: the defaults, then N-1 seeded draws "
+                          "from each method's search space (default: 1)")
+    run.add_argument("--hp", action="append", metavar="METHOD.NAME=VALUE",
+                     help="set one hyperparameter by hand, e.g. fine-tune.lr=0.003 (repeatable)")
+    run.add_argument("--uda-eval", choices=["transductive", "held-out"], default="transductive",
+                     help="uda on a domain stored as one split: score on its unlabeled images "
+                          "(transductive, as the UDA literature does) or on a held-out 20%% "
+                          "(default: transductive)")
 
     listing = command("list", help="list methods, pairs, backbones or plugins")
     listing.add_argument("what", choices=["methods", "pairs", "backbones", "plugins"])
@@ -82,6 +91,17 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("--format", choices=["table", "csv", "markdown", "latex", "json"], default="table")
     show.add_argument("--cells", action="store_true", help="per (method, pair, setting) instead")
     show.add_argument("--output", type=Path, help="write the export here instead of stdout")
+    show.add_argument("--selection", default="default",
+                      choices=["default", "source-val", "target-val", "im", "snd", "oracle"],
+                      help="how one hyperparameter configuration is picked per seed: default = "
+                           "source-val (held-out source labels), or target-val where the labels differ "
+                           "(task); im and snd score unlabeled target images; oracle peeks at the "
+                           "target test labels and is only an upper bound")
+
+    reproduce = command("reproduce", help="run one recorded spec again; print old vs new metrics")
+    reproduce.add_argument("record", help="a record file, or a run key in --results")
+    reproduce.add_argument("--results", type=Path, default=Path("results"))
+    reproduce.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
 
     data = command("data", help="bring local dataset files into the --data-dir layout")
     data_commands = data.add_subparsers(dest="data_command", required=True)

@@ -2,10 +2,14 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sys
+import tempfile
 import time
 from collections import Counter
+from dataclasses import asdict
+from pathlib import Path
 
 import pandas as pd
 from rich.console import Console
@@ -21,11 +25,14 @@ from tlarena.cli import UsageError, _csv, _pairs, _seeds
 from tlarena.environment import device_name, find_device
 from tlarena.pairs import HubDataset, MultiSource
 from tlarena.plugins import Arena, load_arena
-from tlarena.records import load_results
+from tlarena.grid import grid
+from tlarena.records import RunRecord, load_results
 from tlarena.registry import unknown_message
-from tlarena.runner import Runner, grid, resolve_backbone
+from tlarena.runner import Runner, resolve_backbone
+from tlarena.selection import DEFAULT
 from tlarena.settings import parse_setting
 from tlarena.sources import DataUnavailable, get_data_dir, load_split, set_data_dir
+from tlarena.protocol import PROTOCOL
 from tlarena.spec import Budget
 
 def _console(stderr: bool) -> Console:
@@ -84,8 +91,12 @@ def run(args) -> int:
     except ValueError as error:
         raise UsageError(str(error))
     backbone = resolve_backbone(arena, args.backbone, weights)
+    if args.hparam_samples < 1:
+        raise UsageError(f"--hparam-samples must be at least 1, not {args.hparam_samples}")
     specs = grid(arena, methods, pairs, backbone.name, backbone.weights, _seeds(args.seeds),
-                 _budget(args), settings)
+                 _budget(args), settings, hparam_samples=args.hparam_samples,
+                 overrides=_hp_overrides(arena, args.hp or [], methods),
+                 transductive_uda=args.uda_eval == "transductive")
     setting_count = f"{len(settings)} settings" if settings else "each pair's settings"
     console.print(f"tlarena: {len(specs)} runs ({len(methods)} methods × {len(pairs)} pairs × "
                   f"{setting_count} × {len(_seeds(args.seeds))} seeds) on {device_name(device)} "
@@ -108,6 +119,29 @@ def run(args) -> int:
     _print_failures(frame, args.results)
     _print_board(frame, cells=False)
     return 1 if statuses["failed"] and statuses["failed"] == len(specs) - statuses["n/a"] else 0
+
+
+def _hp_overrides(arena: Arena, items: list[str], methods: list[str]) -> dict[str, dict]:
+    """``--hp method.name=value`` → {method: {name: value}}; values are read as JSON when they can be."""
+    overrides: dict[str, dict] = {}
+    for item in items:
+        target, equals, text = item.partition("=")
+        method_name, dot, name = target.rpartition(".")
+        if not (equals and dot and method_name and name and text):
+            raise UsageError(f"--hp takes METHOD.NAME=VALUE, e.g. fine-tune.lr=0.003; got {item!r}")
+        method = arena.methods.get(method_name)
+        if method_name not in methods:
+            raise UsageError(f"--hp {item!r}: method {method_name!r} is not in this grid")
+        if name not in method.hparams:
+            raise UsageError(unknown_message(f"hyperparameter of {method_name}", name, method.hparams)
+                             .replace(f" (`tlarena list hyperparameter of {method_name}s` shows them all)",
+                                      f"; {method_name} has {', '.join(sorted(method.hparams)) or 'none'}"))
+        try:
+            value = json.loads(text)
+        except ValueError:
+            value = text
+        overrides.setdefault(method_name, {})[name] = value
+    return overrides
 
 
 def _print_failures(frame: pd.DataFrame, results) -> None:
@@ -157,16 +191,36 @@ def _progress(total: int):
     yield advance
 
 
-def _print_board(frame: pd.DataFrame, cells: bool) -> None:
+def _print_board(frame: pd.DataFrame, cells: bool, selection: str = DEFAULT) -> None:
     if frame.empty:
         console.print("no runs recorded yet")
         return
-    table = aggregate.cells(frame)
+    table = _table(frame, cells, selection)
     if table.empty:
         console.print("no successful runs to rank yet")
         return
-    board = table if cells else aggregate.leaderboard(table)
-    console.print(_rich_table(board, "runs per cell (mean over seeds)" if cells else "leaderboard"))
+    title = ("runs per cell (mean over seeds; a cell is everything but the seed)" if cells else
+             f"leaderboard (model selection: {selection}; mean top-1 over pairs, rank within each pair)")
+    table = aggregate.for_display(table)
+    if cells:   # the terminal gets the headline columns; exports keep every one
+        table = table[[c for c in table if c not in _EXPORT_ONLY]]
+    console.print(_rich_table(table, title))
+
+
+_EXPORT_ONLY = ("top1_std", "steps_to_95", "train_flops", "peak_memory_bytes", "trainable_params")
+
+
+def _table(frame: pd.DataFrame, cells: bool, selection: str) -> pd.DataFrame:
+    """Per cell (``--cells``: every spec field but the seed), or the leaderboard under a rule."""
+    if frame.empty:
+        return frame
+    if cells:
+        return aggregate.cells(frame)
+    chosen, unscored = aggregate.select(frame, selection)
+    if unscored:
+        errors.print(f"note: selection rule {selection} cannot score {unscored} (cell, seed) groups "
+                     f"(their setting lacks the data it needs); they are left out", highlight=False)
+    return aggregate.leaderboard(aggregate.selected_cells(frame, selection))
 
 
 def _add_row(table: Table, *cells: str) -> None:
@@ -177,10 +231,21 @@ def _add_row(table: Table, *cells: str) -> None:
 def _rich_table(frame: pd.DataFrame, title: str) -> Table:
     table = Table(title=title)
     for column in frame.columns:
-        table.add_column(str(column), justify="right" if frame[column].dtype.kind in "fiu" else "left")
+        # fold, never truncate with an ellipsis: users type these names
+        table.add_column(str(column), justify="right" if frame[column].dtype.kind in "fiu" else "left",
+                         overflow="fold")
     for row in frame.itertuples(index=False):
-        _add_row(table, *[f"{v:.4g}" if isinstance(v, float) else str(v) for v in row])
+        _add_row(table, *[_cell(v) for v in row])
     return table
+
+
+def _cell(value) -> str:
+    """A table cell: 4 significant digits, and '-' where a field does not apply (NaN, None)."""
+    if value is None or (isinstance(value, float) and value != value):
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.0f}" if value.is_integer() and abs(value) < 1e9 else f"{value:.4g}"
+    return str(value)
 
 
 def list_(args) -> int:
@@ -264,10 +329,9 @@ def show(args) -> int:
     for problem in problems:
         errors.print(f"[yellow]warning:[/] {problem}", highlight=False)
     if args.format == "table":
-        _print_board(frame, args.cells)
+        _print_board(frame, args.cells, args.selection)
         return 0
-    table = aggregate.cells(frame) if not frame.empty else frame
-    text = aggregate.export(table if args.cells else aggregate.leaderboard(table), args.format)
+    text = aggregate.export(aggregate.for_display(_table(frame, args.cells, args.selection)), args.format)
     if args.output:
         args.output.write_text(text)
         errors.print(f"wrote {args.output}")
@@ -276,4 +340,57 @@ def show(args) -> int:
     return 0
 
 
-COMMANDS = {"run": run, "list": list_, "show": show, "data": data}
+def reproduce(args) -> int:
+    """Run one recorded spec again and print the recorded metrics beside the new ones."""
+    path = Path(args.record)
+    if not path.is_file():
+        path = args.results / f"{args.record}.json"
+        if not path.is_file():
+            raise UsageError(f"no record {args.record!r}: give a record file or a key in {args.results}/")
+    try:
+        old = RunRecord.from_dict(json.loads(path.read_text()))
+    except (ValueError, KeyError, TypeError) as error:
+        raise UsageError(f"cannot read {path}: {type(error).__name__}: {error}")
+    arena = _arena(args)
+    try:
+        device = find_device(args.device)
+    except ValueError as error:
+        raise UsageError(str(error))
+    spec = old.spec
+    pair = arena.pairs.get(spec.pair)
+    if (spec.source, spec.target) != (pair.source.reference(), pair.target.reference()):
+        errors.print(f"[yellow]warning:[/] pair {spec.pair} now reads other data than when this was "
+                     f"recorded; the recorded references are in the record's spec", highlight=False)
+    if spec.protocol != PROTOCOL:
+        errors.print(f"[yellow]warning:[/] recorded under protocol {spec.protocol}; this tlarena runs "
+                     f"protocol {PROTOCOL}, so numbers may differ", highlight=False)
+    console.print(f"reproducing {path.name}: {spec.label()} on {device_name(device)}", highlight=False)
+    with tempfile.TemporaryDirectory() as scratch:
+        new = Runner(arena, Path(scratch), device).execute(spec)
+    rows = _comparison(old, new)
+    table = Table("what", "recorded", "now", "same", title="recorded vs reproduced")
+    for name, before, after in rows:
+        _add_row(table, name, before, after, "yes" if before == after else "NO")
+    console.print(table)
+    same = all(before == after for _, before, after in rows)
+    console.print("identical" if same else "the reproduction differs from the record", highlight=False)
+    return 0 if same else 1
+
+
+def _comparison(old: RunRecord, new: RunRecord) -> list[tuple[str, str, str]]:
+    """(what, recorded, now) for every number that decides a run's place: status, metrics,
+    selection scores and the learning curve (times and memory are expected to differ)."""
+    def blocks(record):
+        values = {"status": record.status}
+        for block in (record.metrics, record.validation):
+            if block is not None:
+                values.update(asdict(block))
+        values.pop("seconds_to_95", None)
+        values["curve top-1"] = [point.top1 for point in record.curve]
+        return values
+
+    before, after = blocks(old), blocks(new)
+    return [(name, str(before.get(name)), str(after.get(name))) for name in dict.fromkeys([*before, *after])]
+
+
+COMMANDS = {"run": run, "list": list_, "show": show, "data": data, "reproduce": reproduce}

@@ -44,9 +44,25 @@ class SplitTensors:
         return len(self.labels)
 
     def subset(self, indices: np.ndarray) -> "SplitTensors":
-        digest = hashlib.sha256(np.asarray(indices, dtype=np.int64).tobytes()).hexdigest()[:16]
-        return SplitTensors(np.asarray(self.images[indices]), self.labels[indices],
-                            f"{self.fingerprint}[{digest}]")
+        """The rows ``indices``, in memory; a large part of a memory-mapped split is written once
+        to the cache and memory-mapped too, so a big dataset never has to fit in memory."""
+        indices = np.asarray(indices, dtype=np.int64)
+        digest = hashlib.sha256(indices.tobytes()).hexdigest()[:16]
+        fingerprint = hashlib.sha256(f"{self.fingerprint}[{digest}]".encode()).hexdigest()[:16]
+        row_bytes = self.images[0].nbytes if len(self) else 0
+        if not isinstance(self.images, np.memmap) or len(indices) * row_bytes <= _IN_MEMORY_LIMIT:
+            return SplitTensors(np.asarray(self.images[indices]), self.labels[indices], fingerprint)
+        path = cache_root() / "tensors" / f"subset-{fingerprint}.images.npy"
+        if not path.exists():
+            tmp = path.with_name(f".{path.name}.{os.getpid()}")
+            out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8,
+                                            shape=(len(indices), *self.images.shape[1:]))
+            for start in range(0, len(indices), 4096):
+                out[start:start + 4096] = self.images[indices[start:start + 4096]]
+            out.flush()
+            del out
+            os.replace(tmp, path)
+        return SplitTensors(np.load(path, mmap_mode="r"), self.labels[indices], fingerprint)
 
 
 def split_tensors(source: DataSource, split: str, spec: ImageSpec) -> SplitTensors:
@@ -92,13 +108,6 @@ def _save_atomic(path: Path, array: np.ndarray) -> None:
     with open(tmp, "wb") as handle:
         np.save(handle, array)
     os.replace(tmp, path)
-
-
-def few_shot_indices(labels: np.ndarray, shots: int, seed: int) -> np.ndarray:
-    """``shots`` examples of each class, drawn with ``seed`` (fewer where a class has fewer)."""
-    rng = np.random.default_rng(seed)
-    chosen = [rng.permutation(np.flatnonzero(labels == c))[:shots] for c in np.unique(labels)]
-    return np.sort(np.concatenate(chosen))
 
 
 class BatchStream:

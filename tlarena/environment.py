@@ -45,17 +45,20 @@ def _cpu_model() -> str:
 
 
 @functools.cache
-def _git_sha() -> str | None:
-    """The checkout's commit when tlarena runs from a git checkout; None from an installed wheel."""
+def _git() -> tuple[str | None, bool | None]:
+    """(commit, whether the tree differs from it) of the checkout tlarena runs from; (None, None)
+    from an installed wheel. Run records are not code: ``results/`` does not make a tree dirty."""
     root = Path(__file__).resolve().parents[1]
     if not (root / ".git").exists():
-        return None
+        return None, None
     try:
-        out = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True,
-                             text=True, timeout=5)
+        sha = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True,
+                             text=True, timeout=5).stdout.strip()
+        status = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--", ".",
+                                 ":(exclude)results"], capture_output=True, text=True, timeout=10)
     except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() or None
+        return None, None
+    return sha or None, (bool(status.stdout.strip()) if status.returncode == 0 else None)
 
 
 def _version(package: str) -> str | None:
@@ -75,5 +78,6 @@ def environment(device: torch.device) -> dict:
         "platform": platform.platform(),
         "device": device.type,
         "device_name": device_name(device),
-        "git_sha": _git_sha(),
+        "git_sha": _git()[0],
+        "git_dirty": _git()[1],
     }

@@ -37,6 +37,16 @@ class HubDataset:
         parts = [self.path, self.config or "", self.revision or "main"]
         return ":".join(parts)
 
+    def reference(self) -> dict:
+        """Where the rows come from, for the record: enough to find the same data a year later."""
+        reference = {"name": self.name, "hub_id": self.path, "config": self.config,
+                     "revision": self.revision, "splits": dict(self.splits)}
+        if self.filter:
+            reference["filter"] = dict(self.filter)
+        if self.label_map:
+            reference["label_map"] = {str(k): v for k, v in self.label_map.items()}
+        return reference
+
 
 @dataclass(frozen=True)
 class BuiltDataset:
@@ -55,6 +65,9 @@ class BuiltDataset:
     @property
     def ref(self) -> str:
         return f"built:{self.name}:{self.version}"
+
+    def reference(self) -> dict:
+        return {"name": self.name, "built": self.version}
 
 
 @dataclass(frozen=True)
@@ -78,6 +91,9 @@ class MultiSource:
     @property
     def ref(self) -> str:
         return "multi:" + "+".join(part.ref for part in self.parts)
+
+    def reference(self) -> dict:
+        return {"name": self.name, "parts": [part.reference() for part in self.parts]}
 
 
 DataSource = HubDataset | BuiltDataset | MultiSource

@@ -1,10 +1,11 @@
 """Plugin discovery: the `tlarena` entry-point group (built-ins included) and `--plugin module.path`.
 
-A plugin that fails to import or registers something invalid is reported by name with the reason;
-everything else keeps working.
+A plugin that fails to import, does not match the hooks of `tlarena.hookspecs`, or registers
+something invalid is reported by name with the reason; everything else keeps working.
 """
 from __future__ import annotations
 
+import difflib
 import importlib
 import importlib.metadata
 import re
@@ -50,12 +51,14 @@ class Arena:
 
     def notify_run_finished(self, record) -> list[str]:
         """Give a record to every reporter; a reporter that raises is named, never fatal."""
+        reporters = dict.fromkeys(impl.plugin_name
+                                  for impl in self.manager.hook.run_finished.get_hookimpls())
         failures = []
-        for impl in self.manager.hook.run_finished.get_hookimpls():
+        for name in reporters:
             try:
-                impl.function(record=record)
+                _hook_of(self.manager, name, "run_finished")(record=record)
             except Exception as error:
-                failures.append(f"plugin {impl.plugin_name!r} failed in run_finished: {error!r}")
+                failures.append(f"plugin {name!r} failed in run_finished: {error!r}")
         return failures
 
 
@@ -80,29 +83,67 @@ def load_arena(extra_modules: tuple[str, ...] = ()) -> Arena:
 
 
 def _load(manager, name, origin, load) -> PluginInfo:
+    """Import and register one plugin; on any problem it is left unregistered, with the reason."""
     info = PluginInfo(name, origin)
     try:
         plugin = load()
-        if manager.is_registered(plugin):  # `--plugin` naming an installed plugin: already loaded
-            info.name = manager.get_name(plugin)
-            info.errors.append("already loaded through its entry point; --plugin ignored")
-            return info
-        manager.register(plugin, name=name)
     except Exception as error:
         info.errors.append(f"failed to load: {_short(error)}")
+        return info
+    if manager.is_registered(plugin):  # `--plugin` naming an installed plugin: already loaded
+        info.name = manager.get_name(plugin)
+        info.errors.append("already loaded through its entry point; --plugin ignored")
+        return info
+    try:
+        manager.register(plugin, name=name)
+    except pluggy.PluginValidationError as error:  # a hook's arguments differ from its spec
+        info.errors.append(str(error).replace("\n", "; "))
+    except Exception as error:
+        info.errors.append(f"failed to load: {_short(error)}")
+    else:
+        info.errors += _hook_problems(manager, plugin)
+    # A hook that is never called means the plugin cannot do what its author meant: load none of it.
+    # (Older pluggy also leaves a plugin that failed validation half-registered: pluggy#733.)
+    if info.errors and manager.is_registered(plugin):
+        manager.unregister(plugin)
     return info
 
 
+def _hook_problems(manager: pluggy.PluginManager, plugin: object) -> list[str]:
+    """The plugin's hooks that would never be called: an unknown name, or a missing marker.
+
+    pluggy only refuses unknown names in `check_pending()`, for all plugins at once, and never sees
+    an unmarked function; here each problem is this plugin's own.
+    """
+    known = sorted(name for name, caller in vars(manager.hook).items() if caller.has_spec())
+    implemented = {caller.name for caller in manager.get_hookcallers(plugin)}
+    problems = []
+    for name in sorted(implemented.difference(known)):
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.5)
+        hint = f"did you mean {close[0]}?" if close else f"the hooks are {', '.join(known)}"
+        problems.append(f"{name} is not a tlarena hook; {hint}")
+    for name in known:
+        if name not in implemented and callable(getattr(plugin, name, None)):
+            problems.append(f"{name} is not marked with @tlarena.hookimpl, so it is never called")
+    return problems
+
+
+def _hook_of(manager: pluggy.PluginManager, plugin_name: str, hook_name: str) -> pluggy.HookCaller:
+    """`manager.hook.<hook_name>` restricted to one plugin, so what it registers or raises is its own.
+
+    One call of the full hook would stop at the first plugin that raises and could not say who
+    registered what.
+    """
+    plugin = manager.get_plugin(plugin_name)
+    others = [p for p in manager.get_plugins() if p is not plugin]
+    return manager.subset_hook_caller(hook_name, remove_plugins=others)
+
+
 def _collect(arena: Arena, info: PluginInfo) -> None:
-    plugin = arena.manager.get_plugin(info.name)
     hooks = [("method", "register_methods", arena.methods, _check_method),
              ("pair", "register_pairs", arena.pairs, _check_pair),
              ("backbone", "register_backbones", arena.backbones, _check_backbone)]
     for kind, hook_name, registry, check in hooks:
-        function = getattr(plugin, hook_name, None)
-        if function is None:
-            continue
-
         def register(item, _kind=kind, _registry=registry, _check=check):
             try:
                 name = _check(item)
@@ -112,7 +153,7 @@ def _collect(arena: Arena, info: PluginInfo) -> None:
                 info.errors.append(str(error))
 
         try:
-            function(register=register)
+            _hook_of(arena.manager, info.name, hook_name)(register=register)
         except Exception as error:
             info.errors.append(f"{hook_name} raised {_short(error)}")
 

@@ -1,17 +1,113 @@
-"""Run records: one JSON file per run, named by its spec's key, written atomically."""
+"""Run records: one JSON file per run, named by its spec's key, written atomically.
+
+A record is typed: each block is a dataclass, so readers (``tlarena show``, the leaderboard) read
+fields, not string keys. ``SCHEMA`` versions the file layout; the spec carries the protocol version
+(``tlarena.protocol``) that decides what its numbers mean.
+"""
 from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, field
+from collections import Counter
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import pandas as pd
 
+from tlarena.metrics import CurvePoint
+from tlarena.protocol import PROTOCOL
 from tlarena.spec import RunSpec
 
-SCHEMA = 1
+SCHEMA = 2
 STATUSES = ("ok", "failed", "diverged", "n/a")
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """Accuracy on the target test split at the end of the budget, and convergence."""
+
+    top1: float
+    mean_class_acc: float
+    steps_to_95: int
+    samples_to_95: int
+    seconds_to_95: float
+    flops_to_95: float
+    auc: float
+
+
+@dataclass(frozen=True)
+class Validation:
+    """Each selection rule's score at the end of the budget (None where the rule does not apply)."""
+
+    source_val_top1: float | None = None   # held-out labeled source
+    target_val_top1: float | None = None   # held-out part of the target labels the setting reveals
+    im: float | None = None                # information maximization on unlabeled target images
+    snd: float | None = None               # soft neighborhood density on unlabeled target images
+
+
+@dataclass(frozen=True)
+class Cost:
+    """The method's own cost; the shared source model's is in ``SharedCost``."""
+
+    train_seconds: float
+    eval_seconds: float
+    throughput: float | None
+    train_flops: float
+    eval_flops: float
+    peak_memory_bytes: int
+    peak_memory_kind: str
+    trainable_params: int
+    total_params: int
+    steps: int
+    samples: int
+
+
+@dataclass(frozen=True)
+class SharedCost:
+    """The shared source model: trained once, its accuracy measured on this record's source parts."""
+
+    source: str
+    source_test_top1: float
+    source_val_top1: float
+    train_seconds: float
+    train_flops: float
+    steps: int
+    peak_memory_bytes: int
+    device: str
+
+
+@dataclass(frozen=True)
+class DataPart:
+    """One part of the data a run used: which side, which part, how many rows, the decoded data's
+    fingerprint (the same rows decoded the same way give the same fingerprint)."""
+
+    side: str        # source | target
+    part: str        # fit | val | unlabeled | labeled | test
+    rows: int
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class Origins:
+    """The plugin (and distribution, with its version) that registered each named thing."""
+
+    method: str
+    pair: str
+    backbone: str
+
+
+@dataclass(frozen=True)
+class Environment:
+    tlarena: str | None
+    torch: str
+    timm: str | None
+    datasets: str | None
+    python: str
+    platform: str
+    device: str
+    device_name: str
+    git_sha: str | None
+    git_dirty: bool | None
 
 
 @dataclass
@@ -20,11 +116,14 @@ class RunRecord:
     status: str                                   # one of STATUSES
     reason: str | None = None                     # why failed / diverged / n/a
     traceback: str | None = None
-    metrics: dict = field(default_factory=dict)   # top1, mean_class_acc, convergence
-    curve: list[dict] = field(default_factory=list)
-    cost: dict = field(default_factory=dict)      # this method's own cost
-    shared_cost: dict | None = None               # the shared source model's cost, shown apart
-    environment: dict = field(default_factory=dict)
+    metrics: Metrics | None = None
+    validation: Validation | None = None
+    curve: list[CurvePoint] = field(default_factory=list)
+    cost: Cost | None = None
+    shared_cost: SharedCost | None = None
+    data: list[DataPart] = field(default_factory=list)
+    origins: Origins | None = None
+    environment: Environment | None = None
     started_at: str | None = None
     finished_at: str | None = None
 
@@ -39,9 +138,26 @@ class RunRecord:
 
     @classmethod
     def from_dict(cls, data: dict) -> "RunRecord":
-        fields = {k: v for k, v in data.items() if k not in ("schema", "key")}
-        fields["spec"] = RunSpec.from_dict(fields["spec"])
-        return cls(**fields)
+        if not isinstance(data, dict):
+            raise TypeError(f"a record is a JSON object, not {type(data).__name__}")
+        blocks = {"metrics": Metrics, "validation": Validation, "cost": Cost,
+                  "shared_cost": SharedCost, "origins": Origins, "environment": Environment}
+        values = {k: v for k, v in data.items() if k not in ("schema", "key")}
+        values["spec"] = RunSpec.from_dict(values["spec"])
+        for name, block in blocks.items():
+            if values.get(name) is not None:
+                values[name] = _typed(block, values[name])
+        values["curve"] = [_typed(CurvePoint, point) for point in values.get("curve", [])]
+        values["data"] = [_typed(DataPart, part) for part in values.get("data", [])]
+        return cls(**values)
+
+
+def _typed(block, values: dict):
+    known = {f.name for f in fields(block)}
+    unknown = set(values) - known
+    if unknown:
+        raise KeyError(f"{block.__name__} has no field {', '.join(sorted(unknown))}")
+    return block(**values)
 
 
 def record_path(results: Path, key: str) -> Path:
@@ -61,15 +177,29 @@ def write_record(results: Path, record: RunRecord) -> Path:
     return path
 
 
-def read_records(results: Path) -> tuple[list[RunRecord], list[str]]:
-    """Every readable record under ``results``, and one line per corrupt file (named, skipped)."""
-    records, problems = [], []
+def read_records(results: Path, protocol: int | None = PROTOCOL) -> tuple[list[RunRecord], list[str]]:
+    """The readable records of ``protocol`` (of every protocol with ``None``) under ``results``,
+    and notes: one line per corrupt file (named, skipped), one per other protocol or schema."""
+    records, notes, others = [], [], Counter()
     for path in sorted(Path(results).glob("*.json")):
         try:
-            records.append(RunRecord.from_dict(json.loads(path.read_text())))
-        except (ValueError, KeyError, TypeError) as error:
-            problems.append(f"skipped corrupt record {path}: {type(error).__name__}: {error}")
-    return records, problems
+            data = json.loads(path.read_text())
+            schema = data.get("schema") if isinstance(data, dict) else None
+            if isinstance(schema, int) and schema != SCHEMA:
+                others["an older schema" if schema < SCHEMA else "a newer schema (a newer tlarena)"] += 1
+                continue
+            record = RunRecord.from_dict(data)
+        except (ValueError, KeyError, TypeError, AttributeError, OSError) as error:
+            notes.append(f"skipped corrupt record {path}: {type(error).__name__}: {error}")
+            continue
+        if protocol is not None and record.spec.protocol != protocol:
+            others[f"protocol {record.spec.protocol}"] += 1
+            continue
+        records.append(record)
+    for what, count in sorted(others.items()):
+        notes.append(f"{count} records of {what} in {results} are not mixed with protocol "
+                     f"{PROTOCOL}'s; `tlarena run --rerun` with the same options regenerates them")
+    return records, notes
 
 
 def recorded_keys(results: Path) -> set[str]:
@@ -97,19 +227,32 @@ def _alive(pid: int) -> bool:
 
 
 def records_frame(records: list[RunRecord]) -> pd.DataFrame:
-    """One row per run: the spec, the status, the headline metrics and costs."""
+    """One row per run: every spec field (the cell is all of them but the seed), status, metrics,
+    selection scores and costs."""
     rows = []
     for r in records:
-        row = {"key": r.key, **{k: v for k, v in r.spec.to_dict().items() if k not in ("budget", "hparams")},
-               "steps": r.spec.budget.steps, "status": r.status, "reason": r.reason}
-        row.update(r.metrics)
-        row.update(r.cost)
-        if r.shared_cost:
-            row.update({f"shared_{k}": v for k, v in r.shared_cost.items()})
+        spec = r.spec
+        row = {"key": r.key, "cell": spec.cell, "method": spec.method, "pair": spec.pair,
+               "backbone": spec.backbone, "weights": spec.weights, "setting": spec.setting,
+               "evaluation": spec.evaluation, "seed": spec.seed, **asdict(spec.budget),
+               "hparams": json.dumps(dict(spec.hparams), sort_keys=True),
+               "hparams_seed": spec.hparams_seed,
+               "data": json.dumps({"source": spec.source, "target": spec.target}, sort_keys=True),
+               "protocol": spec.protocol, "status": r.status, "reason": r.reason}
+        for block in (r.metrics, r.validation):
+            if block is not None:
+                row.update(asdict(block))
+        if r.cost is not None:   # its steps are those taken (0 for a method that does not train)
+            row.update({("trained_" + k if k in ("steps", "samples") else k): v
+                        for k, v in asdict(r.cost).items()})
+        if r.shared_cost is not None:
+            row.update({f"shared_{k}": v for k, v in asdict(r.shared_cost).items()})
+        if r.environment is not None:
+            row["device_name"] = r.environment.device_name
         rows.append(row)
     return pd.DataFrame(rows)
 
 
 def load_results(results: Path) -> tuple[pd.DataFrame, list[str]]:
-    records, problems = read_records(results)
-    return records_frame(records), problems
+    records, notes = read_records(results)
+    return records_frame(records), notes

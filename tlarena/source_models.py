@@ -24,7 +24,8 @@ from tlarena.methods import Batch, TransferMethod
 from tlarena.pairs import DomainPair
 from tlarena.settings import Setting
 from tlarena.sources import cache_root
-from tlarena.spec import PROTOCOL, Budget
+from tlarena.protocol import PROTOCOL
+from tlarena.spec import Budget
 
 SOURCE_HPARAMS = {"lr": 0.05, "weight_decay": 5e-4}   # random init: a scratch-sized rate
 
@@ -46,7 +47,7 @@ class SourceTraining(TransferMethod):
 @dataclass(frozen=True)
 class SourceModelKey:
     source_ref: str
-    source_data: str        # SplitTensors.fingerprint of the source's training split
+    source_data: str        # SplitTensors.fingerprint of the source's fit part
     backbone_model: str
     weights: str
     seed: int

@@ -204,19 +204,30 @@ class Trainer:
 
     @torch.no_grad()
     def evaluate(self, method: TransferMethod, test: SplitTensors) -> tuple[float, float]:
-        """(top-1, mean per-class accuracy) of ``method`` on ``test``."""
-        method.eval()
-        predictions = []
+        """(top-1, mean per-class accuracy) of ``method`` on ``test``; NaN for an empty part (a
+        validation part of a class with one image)."""
         self._last_eval_flops = 0
-        for start in range(0, len(test), EVAL_BATCH):
-            images = torch.from_numpy(np.asarray(test.images[start:start + EVAL_BATCH]))
-            x = self.normalize(images.to(self.device))
-            with self._autocast():
-                if x.shape not in self._eval_flops:
-                    logits, self._eval_flops[x.shape] = count_flops(lambda: method.predict(x))
-                else:
-                    logits = method.predict(x)
-            self._last_eval_flops += self._eval_flops[x.shape]
-            predictions.append(logits.argmax(1).cpu())
+        if not len(test):
+            return float("nan"), float("nan")
+        predictions = [self._logits(method, test.images[start:start + EVAL_BATCH]).argmax(1).cpu()
+                       for start in range(0, len(test), EVAL_BATCH)]
         predicted = torch.cat(predictions).numpy()
         return top1(predicted, test.labels), mean_class_accuracy(predicted, test.labels)
+
+    @torch.no_grad()
+    def probabilities(self, method: TransferMethod, split: SplitTensors, rows: np.ndarray) -> torch.Tensor:
+        """Softmax predictions of ``method`` on ``rows`` of ``split`` (for unsupervised validators)."""
+        return torch.cat([self._logits(method, split.images[rows[start:start + EVAL_BATCH]]).float()
+                          .softmax(1).cpu() for start in range(0, len(rows), EVAL_BATCH)])
+
+    def _logits(self, method: TransferMethod, images) -> torch.Tensor:
+        """Logits of one evaluation batch of uint8 images; FLOPs counted once per input shape."""
+        method.eval()
+        x = self.normalize(torch.from_numpy(np.asarray(images)).to(self.device))
+        with self._autocast():
+            if x.shape not in self._eval_flops:
+                logits, self._eval_flops[x.shape] = count_flops(lambda: method.predict(x))
+            else:
+                logits = method.predict(x)
+        self._last_eval_flops += self._eval_flops[x.shape]
+        return logits

@@ -1,0 +1,44 @@
+"""`tlarena reproduce`: one recorded spec run again from nothing but its record gives the same numbers."""
+import json
+
+from conftest import TINY
+
+from tlarena.records import read_records
+
+
+def test_a_record_reproduces_exactly_on_cpu_without_its_cached_source_model(cli, tmp_path, monkeypatch,
+                                                                          isolated_cache):
+    results = tmp_path / "results"
+    cli("run", "--methods", "fine-tune", "--pairs", "uci-digits->uci-digits-rotated", "--settings", "few-shot",
+        "--device", "cpu", "--results", str(results), *TINY)
+    (record,) = read_records(results)[0]
+    fresh = tmp_path / "fresh-cache"   # the decoded data is shared; the source model is trained again
+    fresh.mkdir()
+    for shared in ("datasets", "tensors"):
+        (fresh / shared).symlink_to(isolated_cache / shared)
+    monkeypatch.setenv("TLARENA_CACHE", str(fresh))
+
+    result = cli("reproduce", record.key, "--results", str(results), "--device", "cpu")
+
+    assert result.code == 0 and "identical" in result.out and "NO" not in result.out
+    assert f"{record.metrics.top1}" in result.out
+
+
+def test_a_changed_record_is_reported_as_differing(cli, tmp_path):
+    results = tmp_path / "results"
+    cli("run", "--methods", "source-only", "--pairs", "uci-digits->uci-digits-rotated", "--device", "cpu",
+        "--results", str(results), *TINY)
+    (record,) = [r for r in read_records(results)[0] if r.status == "ok"]
+    path = results / f"{record.key}.json"
+    data = json.loads(path.read_text())
+    data["metrics"]["top1"] = 0.123
+    path.write_text(json.dumps(data))
+
+    result = cli("reproduce", str(path), "--device", "cpu")
+
+    assert result.code == 1 and "0.123" in result.out and "differs" in result.out
+
+
+def test_reproducing_an_unknown_key_is_one_line_and_exit_2(cli, tmp_path):
+    result = cli("reproduce", "0123456789abcdef0123", "--results", str(tmp_path))
+    assert result.code == 2 and "no record '0123456789abcdef0123'" in result.err

@@ -1,0 +1,71 @@
+"""The grid: every (method × pair × setting × hyperparameter draw × seed) as a RunSpec.
+
+A spec holds only what decides its run: ``shots`` outside few-shot and ``source_steps`` for a
+method that does not start from the source model are None, so they never split a cell.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Iterable, Mapping
+
+from tlarena.methods import TransferMethod, sample_hparams
+from tlarena.pairs import DomainPair
+from tlarena.partition import evaluation_for
+from tlarena.plugins import Arena
+from tlarena.settings import Setting, settings_for
+from tlarena.spec import Budget, RunSpec
+
+
+def incompatibility(method: type[TransferMethod], pair: DomainPair, setting: Setting) -> str | None:
+    """Why (method, pair, setting) cannot run, or None when it can."""
+    if setting not in settings_for(pair.shared_label_space):
+        kind = "shares" if pair.shared_label_space else "does not share"
+        return f"{pair.name} {kind} the source's label space, so setting {setting.value} does not apply"
+    if setting not in method.settings:
+        allowed = ", ".join(sorted(s.value for s in method.settings))
+        why = " (the target's label space differs from the source's)" if setting is Setting.TASK else ""
+        return f"{method.name} runs only in {allowed}, not in {setting.value}{why}"
+    return None
+
+
+def hparam_configs(method: type[TransferMethod], samples: int,
+                   overrides: Mapping[str, object]) -> list[tuple[int, dict]]:
+    """(hparams seed, values) for each configuration: the defaults, then seeded draws from the
+    method's search space; ``overrides`` (``--hp``) are set on every one. Repeats are dropped."""
+    configs, seen = [], set()
+    for hparams_seed in range(samples if method.search_space else 1):
+        values = {**sample_hparams(method, hparams_seed), **overrides}
+        frozen = tuple(sorted(values.items()))
+        if frozen not in seen:
+            seen.add(frozen)
+            configs.append((hparams_seed, values))
+    return configs
+
+
+def grid(arena: Arena, methods: Iterable[str], pairs: Iterable[str], backbone: str, weights: str,
+         seeds: Iterable[int], budget: Budget, settings: Iterable[Setting] | None = None,
+         hparam_samples: int = 1, overrides: Mapping[str, Mapping[str, object]] | None = None,
+         transductive_uda: bool = True) -> list[RunSpec]:
+    """Every spec of the grid, n/a cells included (they are recorded with their reason)."""
+    wanted = set(settings) if settings is not None else set(Setting)
+    overrides = overrides or {}
+    specs = []
+    for pair_name in pairs:
+        pair = arena.pairs.get(pair_name)
+        for setting in settings_for(pair.shared_label_space):
+            if setting not in wanted:
+                continue
+            evaluation = evaluation_for(pair.target, setting.target_labels != "none", transductive_uda)
+            for method_name in methods:
+                method = arena.methods.get(method_name)
+                run_budget = dataclasses.replace(
+                    budget, shots=budget.shots if setting is Setting.FEW_SHOT else None,
+                    source_steps=budget.source_steps if method.init == "source" else None)
+                for hparams_seed, values in hparam_configs(method, hparam_samples,
+                                                           overrides.get(method_name, {})):
+                    for seed in seeds:
+                        specs.append(RunSpec(
+                            method_name, pair_name, backbone, weights, setting.value, seed, run_budget,
+                            tuple(sorted(values.items())), hparams_seed, evaluation.value,
+                            pair.source.reference(), pair.target.reference()))
+    return specs
