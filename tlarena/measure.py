@@ -1,7 +1,7 @@
 """Cost measurements the harness takes around a run: clock, FLOPs, peak memory."""
 from __future__ import annotations
 
-import resource
+import os
 import sys
 import threading
 import time
@@ -36,10 +36,15 @@ def count_flops(work: Callable[[], object]) -> tuple[object, int]:
 def _rss_bytes() -> int:
     try:
         with open("/proc/self/statm") as statm:
-            return int(statm.read().split()[1]) * resource.getpagesize()
-    except OSError:  # not Linux: fall back to the process peak, which only grows
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        return peak if sys.platform == "darwin" else peak * 1024
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, AttributeError, ValueError):
+        pass
+    try:  # macOS and other Unixes: the process peak, which only grows
+        import resource
+    except ImportError:  # Windows has no resource module: no sampled peak there
+        return 0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024
 
 
 class PeakMemory:
