@@ -2,7 +2,8 @@
 import json
 
 from tlarena.metrics import CurvePoint
-from tlarena.records import Metrics, RunRecord, Validation, load_results, read_records, write_record
+from tlarena.records import (SCHEMA, Metrics, RunRecord, Validation, load_results, read_records, recorded_keys,
+                             write_record)
 from tlarena.spec import Budget, RunSpec
 
 
@@ -44,8 +45,10 @@ def test_reader_names_and_skips_a_corrupt_file(tmp_path):
     write_record(tmp_path, _ok(_spec()))
     (tmp_path / "broken.json").write_text("{not json")
     (tmp_path / "list.json").write_text("[1, 2, 3]")
+    (tmp_path / "null.json").write_text("null")
+    (tmp_path / "folder.json").mkdir()
     frame, problems = load_results(tmp_path)
-    assert len(frame) == 1 and len(problems) == 2 and "broken.json" in problems[0]
+    assert len(frame) == 1 and len(problems) == 4 and "broken.json" in problems[0]
 
 
 def test_records_of_another_protocol_or_schema_are_kept_out_and_counted(tmp_path):
@@ -57,3 +60,9 @@ def test_records_of_another_protocol_or_schema_are_kept_out_and_counted(tmp_path
     assert [r.metrics.top1 for r in records] == [0.5]
     assert any("1 records of protocol 1" in note for note in notes)
     assert any("1 records of an older schema" in note for note in notes)
+
+
+def test_a_record_of_a_newer_schema_counts_as_done_so_it_is_never_overwritten(tmp_path):
+    key = _spec().key
+    (tmp_path / f"{key}.json").write_text(json.dumps({"schema": SCHEMA + 1, "key": key}))
+    assert key in recorded_keys(tmp_path)

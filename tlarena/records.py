@@ -203,9 +203,22 @@ def read_records(results: Path, protocol: int | None = PROTOCOL) -> tuple[list[R
 
 
 def recorded_keys(results: Path) -> set[str]:
-    """Keys with a readable record; a corrupt file does not count, so its run is done again."""
+    """Keys with a readable record; a corrupt file does not count, so its run is done again. A
+    record of a newer schema counts as done: an older tlarena never overwrites what it cannot read."""
     records, _ = read_records(results)
-    return {r.key for r in records}
+    return {r.key for r in records} | _newer_schema_keys(results)
+
+
+def _newer_schema_keys(results: Path) -> set[str]:
+    keys = set()
+    for path in Path(results).glob("*.json"):
+        try:
+            data = json.loads(path.read_text())
+        except (ValueError, OSError):
+            continue
+        if isinstance(data, dict) and isinstance(data.get("schema"), int) and data["schema"] > SCHEMA:
+            keys.add(path.stem)
+    return keys
 
 
 def clean_temporaries(results: Path) -> None:
