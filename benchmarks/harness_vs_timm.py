@@ -180,7 +180,7 @@ def main() -> None:
     print(f"overhead ratio (tlarena / bare): {h / b:.3f}   target ≤ 1.05")
     step = statistics.median(times["harness steps"]) / args.steps
     print(f"data loading: {1000 * loader:.2f} ms/batch from the memory-mapped cache, "
-          f"{1000 * step:.1f} ms per harness training step; share: {loader / step:.3f}   target ≤ 0.10")
+          f"{1000 * step:.1f} ms per harness training step; share: {loader / step:.5f}   target ≤ 0.10")
 
 
 if __name__ == "__main__":
