@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -10,7 +11,8 @@ import torch
 
 from tlarena.data import BatchStream, SplitTensors
 from tlarena.measure import Clock, PeakMemory, count_flops
-from tlarena.methods import Batch, TransferMethod
+from tlarena.methods import (STREAM_FLAGS, Batch, ContractError, Progress, TargetImages, TransferMethod, Update,
+                             has_phase)
 from tlarena.metrics import CurvePoint, mean_class_accuracy, top1
 
 EVAL_BATCH = 512
@@ -60,7 +62,47 @@ class TrainOutcome:
     eval_flops: float
     peak_memory_bytes: int
     peak_memory_kind: str
+    trainable_params: int = 0          # what the optimizers really step
     diverged_at: int | None = None
+
+
+@dataclass
+class _Optimizer:
+    update: Update | None      # None: the method's one loss steps every group
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LRScheduler
+    scaler: torch.amp.GradScaler | None
+
+
+def _stepped(plans: list[_Optimizer]) -> int:
+    """Parameters the optimizers step, each counted once."""
+    params = {id(p): p for plan in plans for group in plan.optimizer.param_groups for p in group["params"]}
+    return sum(p.numel() for p in params.values())
+
+
+def _warn_unoptimized(method: TransferMethod, groups: list[dict]) -> None:
+    stepped = {id(p) for group in groups for p in group["params"]}
+    modules = sorted({name.rpartition(".")[0] or name for name, p in method.named_parameters()
+                      if p.requires_grad and id(p) not in stepped})
+    if modules:
+        warnings.warn(f"method {method.name!r}: trainable parameters of {', '.join(modules)} are in no "
+                      f"optimizer group, so they never train; add them to parameter_groups() or freeze "
+                      f"them (requires_grad_(False))", UnoptimizedParameters, stacklevel=3)
+
+
+class UnoptimizedParameters(UserWarning):
+    """A method has trainable parameters that no optimizer group holds."""
+
+
+def _check_loss(method: TransferMethod, loss, update: Update | None, hook: str = "training_step") -> None:
+    where = f"{hook}" + (f" (update {update.name!r})" if update else "")
+    if not isinstance(loss, torch.Tensor) or loss.ndim != 0:
+        shown = f"a tensor of shape {tuple(loss.shape)}" if isinstance(loss, torch.Tensor) else type(loss).__name__
+        raise ContractError(f"method {method.name!r}: {where} must return the loss as a scalar tensor "
+                            f"(0-dimensional, with a gradient), not {shown}")
+    if not loss.requires_grad:
+        raise ContractError(f"method {method.name!r}: {where} returned a loss that depends on no trainable "
+                            f"parameter (it has no gradient)")
 
 
 def eval_schedule(steps: int, points: int) -> list[int]:
@@ -96,26 +138,32 @@ class Trainer:
         return torch.autocast(device_type="cuda", dtype=self.autocast_dtype)
 
     def fit(self, method: TransferMethod, streams: Streams, steps: int, eval_points: int,
-            test: SplitTensors) -> TrainOutcome:
-        """Train ``method`` for ``steps`` optimizer steps, evaluating on ``test`` on a fixed schedule."""
+            test: SplitTensors, target: SplitTensors | None = None) -> TrainOutcome:
+        """Train ``method`` for ``steps`` optimizer steps, evaluating on ``test`` on a fixed schedule;
+        ``target`` (the unlabeled target images, where the setting has them) is what phases see."""
         try:
-            return self._fit(method, streams, steps, eval_points, test)
+            return self._fit(method, streams, steps, eval_points, test, target)
         finally:
             for stream in (streams.source, streams.target, streams.unlabeled):
                 if stream is not None:
                     stream.close()
 
-    def _fit(self, method, streams, steps, eval_points, test) -> TrainOutcome:
+    def _place(self, method: TransferMethod) -> None:
         self._eval_flops.clear()
         method.to(self.device)
         if self.device.type == "cuda":
             method.to(memory_format=torch.channels_last)
+
+    def _fit(self, method, streams, steps, eval_points, test, target) -> TrainOutcome:
+        self._place(method)
         schedule = set(eval_schedule(steps if method.trains else 0, eval_points))
-        optimizer, scheduler, scaler = self._optimizer(method, steps) if method.trains else (None,) * 3
+        updates = self._optimizers(method, steps) if method.trains else []
         samples_per_step = sum(s.batch_size for s in (streams.source, streams.target, streams.unlabeled) if s)
+        undeclared = frozenset(name for name, flag in STREAM_FLAGS.items() if not getattr(method, flag))
+        phase_every = method.phase_every if has_phase(type(method)) and target is not None else None
         curve: list[CurvePoint] = []
         train_seconds = eval_seconds = 0.0
-        flops_per_step = 0
+        flops_per_step = phase_flops = 0
         loss_sum = torch.zeros((), device=self.device)
         # The clock reads once per stretch of steps between evaluations, not per step: reading it
         # waits for the GPU, which would keep the next step from being queued while one runs.
@@ -125,11 +173,14 @@ class Trainer:
                 if step > 0:
                     if stretch_started is None:
                         stretch_started = self.clock.now()
+                    if phase_every is not None and (step == 1 or (phase_every and (step - 1) % phase_every == 0)):
+                        phase_flops += self._phase(method, target)
+                    method.progress = Progress(step, steps)
                     if step == 1:
                         loss, flops_per_step = count_flops(
-                            lambda: self._step(method, streams, optimizer, scheduler, scaler))
+                            lambda: self._step(method, streams, updates, undeclared))
                     else:
-                        loss = self._step(method, streams, optimizer, scheduler, scaler)
+                        loss = self._step(method, streams, updates, undeclared)
                     loss_sum += loss
                 if step in schedule:
                     if stretch_started is not None:
@@ -137,52 +188,97 @@ class Trainer:
                         stretch_started = None
                     if not torch.isfinite(loss_sum):
                         return self._outcome(curve, step, samples_per_step, train_seconds, eval_seconds,
-                                             flops_per_step, memory, diverged_at=step)
+                                             flops_per_step, phase_flops, memory, updates, diverged_at=step)
                     started = self.clock.now()
                     accuracy, class_accuracy = self.evaluate(method, test)
                     eval_seconds += self.clock.now() - started
                     curve.append(CurvePoint(step, step * samples_per_step, train_seconds,
-                                            float(step * flops_per_step), accuracy, class_accuracy))
+                                            float(step * flops_per_step + phase_flops), accuracy, class_accuracy))
         last = steps if method.trains else 0
         return self._outcome(curve, last, samples_per_step, train_seconds, eval_seconds,
-                             flops_per_step, memory)
+                             flops_per_step, phase_flops, memory, updates)
 
     def _outcome(self, curve, steps, samples_per_step, train_seconds, eval_seconds, flops_per_step,
-                 memory, diverged_at=None) -> TrainOutcome:
+                 phase_flops, memory, updates, diverged_at=None) -> TrainOutcome:
         evaluations = len(curve)
         return TrainOutcome(curve, steps, steps * samples_per_step, train_seconds, eval_seconds,
-                            float(steps * flops_per_step), float(evaluations * self._last_eval_flops),
-                            memory.peak, memory.kind, diverged_at)
+                            float(steps * flops_per_step + phase_flops),
+                            float(evaluations * self._last_eval_flops), memory.peak, memory.kind,
+                            _stepped(updates), diverged_at)
 
-    def _optimizer(self, method: TransferMethod, steps: int):
+    def _phase(self, method: TransferMethod, target: SplitTensors) -> int:
+        """Run the method's phase over the unlabeled target images; its FLOPs."""
+        def batches(size: int):
+            for start in range(0, len(target), size):
+                yield self.normalize(torch.from_numpy(np.asarray(target.images[start:start + size])).to(self.device))
+
+        with torch.no_grad(), self._autocast():
+            _, flops = count_flops(lambda: method.phase(TargetImages(len(target), batches)))
+        return flops
+
+    def _optimizers(self, method: TransferMethod, steps: int, schedule: bool = True) -> list[_Optimizer]:
+        """One optimizer per declared update (one for all when none is declared), over the named
+        parameter groups; warns about trainable modules no group holds, since they would never learn."""
         hp = method.hp
         groups = []
         for group in method.parameter_groups():
             group = dict(group)
+            group["params"] = list(group["params"])
             group["lr"] = hp["lr"] * group.pop("lr_scale", 1.0)
             groups.append(group)
-        optimizer = torch.optim.SGD(groups, lr=hp["lr"], momentum=hp.get("momentum", 0.9),
-                                    weight_decay=hp.get("weight_decay", 0.0), nesterov=True)
-        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_factor(s, steps))
-        scaler = torch.amp.GradScaler("cuda") if self.autocast_dtype == torch.float16 else None
-        return optimizer, scheduler, scaler
+        _warn_unoptimized(method, groups)
+        plan = method.updates or (Update("loss", ()),)
+        optimizers = []
+        for update in plan:
+            chosen = [g for g in groups if not update.groups or g.get("name") in update.groups]
+            missing = set(update.groups) - {g.get("name") for g in chosen}
+            if missing:
+                raise ContractError(f"method {method.name!r}: update {update.name!r} steps parameter "
+                                    f"groups {sorted(missing)} that parameter_groups() does not name")
+            optimizer = torch.optim.SGD([{k: v for k, v in g.items() if k != "name"} for g in chosen],
+                                        lr=hp["lr"], momentum=hp.get("momentum", 0.9),
+                                        weight_decay=hp.get("weight_decay", 0.0), nesterov=True)
+            factor = (lambda s: lr_factor(s, steps)) if schedule else (lambda s: 1.0)
+            scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+            scaler = torch.amp.GradScaler("cuda") if self.autocast_dtype == torch.float16 else None
+            optimizers.append(_Optimizer(update if method.updates else None, optimizer, scheduler, scaler))
+        return optimizers
 
-    def _batch(self, streams: Streams) -> Batch:
-        def labeled(stream):
-            if stream is None:
-                return None
-            images, labels = stream.next()
-            return self.normalize(images), labels
+    def _batch(self, method: TransferMethod, streams: Streams, undeclared: frozenset[str]) -> Batch:
+        draws = {name: stream.draw() for name, stream in
+                 (("source", streams.source), ("target", streams.target), ("unlabeled", streams.unlabeled))
+                 if stream is not None}
 
-        unlabeled = self.normalize(streams.unlabeled.next()[0]) if streams.unlabeled else None
-        return Batch(labeled(streams.source), labeled(streams.target), unlabeled)
+        def labeled(name):
+            draw = draws.get(name)
+            return (self.normalize(draw.images), draw.labels) if draw is not None else None
 
-    def _step(self, method, streams, optimizer, scheduler, scaler) -> torch.Tensor:
+        unlabeled = draws.get("unlabeled")
+        views = {name: {view: self.normalize(images) for view, images in draw.views.items()}
+                 for name, draw in draws.items() if draw.views}
+        source_domains = draws["source"].domains if "source" in draws else None
+        return Batch(labeled("source"), labeled("target"),
+                     self.normalize(unlabeled.images) if unlabeled is not None else None,
+                     source_domains=source_domains, views=views, method=method.name, undeclared=undeclared)
+
+    def _step(self, method, streams, updates, undeclared) -> torch.Tensor:
         method.train()
-        batch = self._batch(streams)
-        with self._autocast():
-            loss = method.training_step(batch)
-        optimizer.zero_grad(set_to_none=True)
+        batch = self._batch(method, streams, undeclared)
+        total = torch.zeros((), device=self.device)
+        for plan in updates:
+            for _ in range(plan.update.repeat if plan.update else 1):
+                with self._autocast():
+                    loss = (method.training_step(batch, plan.update.name) if plan.update
+                            else method.training_step(batch))
+                _check_loss(method, loss, plan.update)
+                method.zero_grad(set_to_none=True)
+                self._descend(plan, loss)
+                total += loss.detach().float()
+            plan.scheduler.step()
+        return total
+
+    def _descend(self, plan: _Optimizer, loss: torch.Tensor) -> None:
+        optimizer, scaler = plan.optimizer, plan.scaler
         if scaler is None:
             loss.backward()
             self._clip(optimizer)
@@ -193,8 +289,50 @@ class Trainer:
             self._clip(optimizer)
             scaler.step(optimizer)
             scaler.update()
-        scheduler.step()
-        return loss.detach().float()
+
+    def fit_online(self, method: TransferMethod, test: SplitTensors, batch_size: int,
+                   seed: int) -> TrainOutcome:
+        """The test-time setting: the method sees the test images once, in a seeded order, one batch
+        at a time; each batch is scored on the logits ``adapt`` returns, then the optimizer steps on
+        its loss (a constant rate: there is no horizon to schedule over). The curve has two points:
+        the model as it came (step 0) and the online pass."""
+        self._place(method)
+        started = self.clock.now()
+        before = self.evaluate(method, test)
+        eval_seconds, eval_flops = self.clock.now() - started, self._last_eval_flops
+        plan = self._optimizers(method, 0, schedule=False)[0]
+        order = torch.randperm(len(test), generator=torch.Generator().manual_seed(seed)).numpy()
+        predicted = np.empty(len(test), dtype=np.int64)
+        flops: dict[tuple, int] = {}
+        total_flops = 0
+        started = self.clock.now()
+        with PeakMemory(self.device) as memory:
+            for start in range(0, len(test), batch_size):
+                rows = np.sort(order[start:start + batch_size])
+                x = self.normalize(torch.from_numpy(np.asarray(test.images[rows])).to(self.device))
+                method.train()
+
+                def adapt():
+                    with self._autocast():
+                        logits, loss = method.adapt(x)
+                    _check_loss(method, loss, None, "adapt")
+                    method.zero_grad(set_to_none=True)
+                    self._descend(plan, loss)
+                    return logits
+
+                if x.shape not in flops:
+                    logits, flops[x.shape] = count_flops(adapt)
+                else:
+                    logits = adapt()
+                total_flops += flops[x.shape]
+                predicted[rows] = logits.detach().argmax(1).cpu().numpy()
+        seconds = self.clock.now() - started
+        batches = -(-len(test) // batch_size)
+        curve = [CurvePoint(0, 0, 0.0, 0.0, *before),
+                 CurvePoint(batches, len(test), seconds, float(total_flops),
+                            top1(predicted, test.labels), mean_class_accuracy(predicted, test.labels))]
+        return TrainOutcome(curve, batches, len(test), seconds, eval_seconds, float(total_flops),
+                            float(eval_flops), memory.peak, memory.kind, _stepped([plan]))
 
     @staticmethod
     def _clip(optimizer) -> None:
