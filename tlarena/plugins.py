@@ -148,7 +148,7 @@ _HOOKS = (("method", "register_methods", "methods"), ("pair", "register_pairs", 
 
 
 def _collect(arena: Arena, info: PluginInfo, hooks) -> None:
-    checks = {"augmentation": _check_augmentation, "method": lambda m: _check_method(m, arena),
+    checks = {"augmentation": _check_augmentation, "method": lambda m: validate_method(m, arena),
               "pair": lambda p: _check_pair(p, arena), "backbone": _check_backbone}
     for kind, hook_name, attribute in hooks:
         def register(item, _kind=kind, _registry=getattr(arena, attribute), _check=checks[kind]):
@@ -174,7 +174,8 @@ def _check_augmentation(augmentation) -> str:
     return _valid_name(augmentation.name, "augmentation")
 
 
-def _check_method(method, arena: Arena) -> str:
+def validate_method(method, arena: Arena) -> str:
+    """The name of a valid method class; ``RegistrationError`` says what is wrong with it."""
     if not (isinstance(method, type) and issubclass(method, TransferMethod)):
         raise RegistrationError(f"registered method {method!r} is not a TransferMethod subclass")
     missing = [a for a in ("name", "family", "paper") if not getattr(method, a)]
