@@ -32,7 +32,8 @@ import torch.nn.functional as F
 from tlarena.data import BatchStream, SplitTensors
 from tlarena.environment import device_name, find_device
 from tlarena.methods import Network
-from tlarena.trainer import CLIP_NORM, EVAL_BATCH, Normalizer, Streams, Trainer, eval_schedule, lr_factor
+from tlarena.optimizers import lr_factor
+from tlarena.trainer import CLIP_NORM, EVAL_BATCH, Normalizer, Streams, Trainer, eval_schedule
 from tlarena_plugins.methods.fine_tune import FineTune
 
 HPARAMS = {"lr": 0.01, "weight_decay": 5e-4}
@@ -180,7 +181,7 @@ def main() -> None:
     print(f"overhead ratio (tlarena / bare): {h / b:.3f}   target ≤ 1.05")
     step = statistics.median(times["harness steps"]) / args.steps
     print(f"data loading: {1000 * loader:.2f} ms/batch from the memory-mapped cache, "
-          f"{1000 * step:.1f} ms per harness training step; share: {loader / step:.3f}   target ≤ 0.10")
+          f"{1000 * step:.1f} ms per harness training step; share: {loader / step:.4f}   target ≤ 0.10")
 
 
 if __name__ == "__main__":

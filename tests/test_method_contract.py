@@ -11,7 +11,8 @@ import tlarena_plugins.backbones  # noqa: F401  registers lenet and dtn in timm
 from tlarena import ContractError, Setting, Update
 from tlarena.backbones import create_model
 from tlarena.data import BatchStream, SplitTensors
-from tlarena.trainer import Normalizer, Streams, Trainer, UnoptimizedParameters
+from tlarena.optimizers import UnoptimizedParameters
+from tlarena.trainer import Normalizer, Streams, Trainer
 
 CPU = torch.device("cpu")
 

@@ -196,6 +196,18 @@ class TransferMethod(nn.Module):
         return self.network(x)
 
 
+def check_loss(method: TransferMethod, loss, update: str | None, hook: str = "training_step") -> None:
+    """Refuse a loss the harness cannot step on, naming the method and the rule it broke."""
+    where = hook + (f" (update {update!r})" if update else "")
+    if not isinstance(loss, torch.Tensor) or loss.ndim != 0:
+        shown = f"a tensor of shape {tuple(loss.shape)}" if isinstance(loss, torch.Tensor) else type(loss).__name__
+        raise ContractError(f"method {method.name!r}: {where} must return the loss as a scalar tensor "
+                            f"(0-dimensional, with a gradient), not {shown}")
+    if not loss.requires_grad:
+        raise ContractError(f"method {method.name!r}: {where} returned a loss that depends on no trainable "
+                            f"parameter (it has no gradient)")
+
+
 def has_phase(method: type[TransferMethod]) -> bool:
     return method.phase is not TransferMethod.phase
 

@@ -18,17 +18,17 @@ import json
 import textwrap
 
 PROTOCOL = 3
-FINGERPRINT = "38162d4a52d1d5ad"
+FINGERPRINT = "86ea5808e243eaa7"
 
 
 def decisive() -> dict[str, object]:
     """Everything that decides a number, by name: functions and classes by their code, constants
     by their value."""
-    from tlarena import (assemble, augment, data, metrics, models, partition, runner, selection, settings,
+    from tlarena import (assemble, augment, data, metrics, models, optimizers, partition, runner, selection, settings,
                          source_models, spec, streams, trainer)
 
     return {
-        "trainer.lr_factor": trainer.lr_factor,
+        "optimizers": optimizers,
         "trainer.eval_schedule": trainer.eval_schedule,
         "trainer.Normalizer": trainer.Normalizer,
         "trainer.Trainer": trainer.Trainer,

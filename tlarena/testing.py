@@ -29,7 +29,7 @@ from tlarena.registry import Registry
 from tlarena.runner import Runner
 from tlarena.settings import Setting
 from tlarena.spec import Budget
-from tlarena.trainer import UnoptimizedParameters
+from tlarena.optimizers import UnoptimizedParameters
 
 BUDGET = Budget(steps=4, source_steps=4, batch_size=8, eval_points=1, shots=3)
 BACKBONE = "dtn"   # small, with batch norm (test-time methods adapt its statistics)

@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import contextlib
-import math
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -11,9 +9,9 @@ import torch
 
 from tlarena.data import BatchStream, SplitTensors
 from tlarena.measure import Clock, PeakMemory, count_flops
-from tlarena.methods import (STREAM_FLAGS, Batch, ContractError, Progress, TargetImages, TransferMethod, Update,
-                             has_phase)
+from tlarena.methods import STREAM_FLAGS, Batch, Progress, TargetImages, TransferMethod, check_loss, has_phase
 from tlarena.metrics import CurvePoint, mean_class_accuracy, top1
+from tlarena.optimizers import OptimizerPlan, build_optimizers, stepped_parameters
 
 EVAL_BATCH = 512
 CLIP_NORM = 5.0
@@ -66,59 +64,14 @@ class TrainOutcome:
     diverged_at: int | None = None
 
 
-@dataclass
-class _Optimizer:
-    update: Update | None      # None: the method's one loss steps every group
-    optimizer: torch.optim.Optimizer
-    scheduler: torch.optim.lr_scheduler.LRScheduler
-    scaler: torch.amp.GradScaler | None
-
-
-def _stepped(plans: list[_Optimizer]) -> int:
-    """Parameters the optimizers step, each counted once."""
-    params = {id(p): p for plan in plans for group in plan.optimizer.param_groups for p in group["params"]}
-    return sum(p.numel() for p in params.values())
-
-
-def _warn_unoptimized(method: TransferMethod, groups: list[dict]) -> None:
-    stepped = {id(p) for group in groups for p in group["params"]}
-    modules = sorted({name.rpartition(".")[0] or name for name, p in method.named_parameters()
-                      if p.requires_grad and id(p) not in stepped})
-    if modules:
-        warnings.warn(f"method {method.name!r}: trainable parameters of {', '.join(modules)} are in no "
-                      f"optimizer group, so they never train; add them to parameter_groups() or freeze "
-                      f"them (requires_grad_(False))", UnoptimizedParameters, stacklevel=3)
-
-
-class UnoptimizedParameters(UserWarning):
-    """A method has trainable parameters that no optimizer group holds."""
-
-
-def _check_loss(method: TransferMethod, loss, update: Update | None, hook: str = "training_step") -> None:
-    where = f"{hook}" + (f" (update {update.name!r})" if update else "")
-    if not isinstance(loss, torch.Tensor) or loss.ndim != 0:
-        shown = f"a tensor of shape {tuple(loss.shape)}" if isinstance(loss, torch.Tensor) else type(loss).__name__
-        raise ContractError(f"method {method.name!r}: {where} must return the loss as a scalar tensor "
-                            f"(0-dimensional, with a gradient), not {shown}")
-    if not loss.requires_grad:
-        raise ContractError(f"method {method.name!r}: {where} returned a loss that depends on no trainable "
-                            f"parameter (it has no gradient)")
+def _phase_due(step: int, every: int | None) -> bool:
+    """Whether a phase runs before ``step``: before step 1, then every ``every`` steps (None: never)."""
+    return every is not None and (step == 1 or (every > 0 and (step - 1) % every == 0))
 
 
 def eval_schedule(steps: int, points: int) -> list[int]:
     """Evaluation steps: 0, then ``points`` evenly spaced up to ``steps`` (always included)."""
     return sorted({round(steps * i / points) for i in range(points + 1)}) if steps else [0]
-
-
-def lr_factor(step: int, steps: int) -> float:
-    """The same schedule for every method: linear warm-up over the first 10 %, then cosine to zero.
-
-    The warm-up keeps large rates on randomly initialized networks from collapsing in the first steps.
-    """
-    warmup = max(1, steps // 10)
-    if step < warmup:
-        return (step + 1) / warmup
-    return 0.5 * (1 + math.cos(math.pi * min(step - warmup, steps - warmup) / max(steps - warmup, 1)))
 
 
 class Trainer:
@@ -131,6 +84,11 @@ class Trainer:
             self.autocast_dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
         self._eval_flops: dict[tuple, int] = {}   # per input shape, counted once per fit
         self._last_eval_flops = 0
+
+    @property
+    def _scaled(self) -> bool:
+        """fp16 autocast needs a gradient scaler; bf16 and fp32 do not."""
+        return self.autocast_dtype == torch.float16
 
     def _autocast(self):
         if self.autocast_dtype is None:
@@ -157,7 +115,7 @@ class Trainer:
     def _fit(self, method, streams, steps, eval_points, test, target) -> TrainOutcome:
         self._place(method)
         schedule = set(eval_schedule(steps if method.trains else 0, eval_points))
-        updates = self._optimizers(method, steps) if method.trains else []
+        updates = build_optimizers(method, steps, self._scaled) if method.trains else []
         samples_per_step = sum(s.batch_size for s in (streams.source, streams.target, streams.unlabeled) if s)
         undeclared = frozenset(name for name, flag in STREAM_FLAGS.items() if not getattr(method, flag))
         phase_every = method.phase_every if has_phase(type(method)) and target is not None else None
@@ -173,7 +131,7 @@ class Trainer:
                 if step > 0:
                     if stretch_started is None:
                         stretch_started = self.clock.now()
-                    if phase_every is not None and (step == 1 or (phase_every and (step - 1) % phase_every == 0)):
+                    if _phase_due(step, phase_every):
                         phase_flops += self._phase(method, target)
                     method.progress = Progress(step, steps)
                     if step == 1:
@@ -204,7 +162,7 @@ class Trainer:
         return TrainOutcome(curve, steps, steps * samples_per_step, train_seconds, eval_seconds,
                             float(steps * flops_per_step + phase_flops),
                             float(evaluations * self._last_eval_flops), memory.peak, memory.kind,
-                            _stepped(updates), diverged_at)
+                            stepped_parameters(updates), diverged_at)
 
     def _phase(self, method: TransferMethod, target: SplitTensors) -> int:
         """Run the method's phase over the unlabeled target images; its FLOPs."""
@@ -215,34 +173,6 @@ class Trainer:
         with torch.no_grad(), self._autocast():
             _, flops = count_flops(lambda: method.phase(TargetImages(len(target), batches)))
         return flops
-
-    def _optimizers(self, method: TransferMethod, steps: int, schedule: bool = True) -> list[_Optimizer]:
-        """One optimizer per declared update (one for all when none is declared), over the named
-        parameter groups; warns about trainable modules no group holds, since they would never learn."""
-        hp = method.hp
-        groups = []
-        for group in method.parameter_groups():
-            group = dict(group)
-            group["params"] = list(group["params"])
-            group["lr"] = hp["lr"] * group.pop("lr_scale", 1.0)
-            groups.append(group)
-        _warn_unoptimized(method, groups)
-        plan = method.updates or (Update("loss", ()),)
-        optimizers = []
-        for update in plan:
-            chosen = [g for g in groups if not update.groups or g.get("name") in update.groups]
-            missing = set(update.groups) - {g.get("name") for g in chosen}
-            if missing:
-                raise ContractError(f"method {method.name!r}: update {update.name!r} steps parameter "
-                                    f"groups {sorted(missing)} that parameter_groups() does not name")
-            optimizer = torch.optim.SGD([{k: v for k, v in g.items() if k != "name"} for g in chosen],
-                                        lr=hp["lr"], momentum=hp.get("momentum", 0.9),
-                                        weight_decay=hp.get("weight_decay", 0.0), nesterov=True)
-            factor = (lambda s: lr_factor(s, steps)) if schedule else (lambda s: 1.0)
-            scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
-            scaler = torch.amp.GradScaler("cuda") if self.autocast_dtype == torch.float16 else None
-            optimizers.append(_Optimizer(update if method.updates else None, optimizer, scheduler, scaler))
-        return optimizers
 
     def _batch(self, method: TransferMethod, streams: Streams, undeclared: frozenset[str]) -> Batch:
         draws = {name: stream.draw() for name, stream in
@@ -270,14 +200,14 @@ class Trainer:
                 with self._autocast():
                     loss = (method.training_step(batch, plan.update.name) if plan.update
                             else method.training_step(batch))
-                _check_loss(method, loss, plan.update)
+                check_loss(method, loss, plan.update.name if plan.update else None)
                 method.zero_grad(set_to_none=True)
                 self._descend(plan, loss)
                 total += loss.detach().float()
             plan.scheduler.step()
         return total
 
-    def _descend(self, plan: _Optimizer, loss: torch.Tensor) -> None:
+    def _descend(self, plan: OptimizerPlan, loss: torch.Tensor) -> None:
         optimizer, scaler = plan.optimizer, plan.scaler
         if scaler is None:
             loss.backward()
@@ -300,7 +230,7 @@ class Trainer:
         started = self.clock.now()
         before = self.evaluate(method, test)
         eval_seconds, eval_flops = self.clock.now() - started, self._last_eval_flops
-        plan = self._optimizers(method, 0, schedule=False)[0]
+        plan = build_optimizers(method, 0, self._scaled, schedule=False)[0]
         order = torch.randperm(len(test), generator=torch.Generator().manual_seed(seed)).numpy()
         predicted = np.empty(len(test), dtype=np.int64)
         flops: dict[tuple, int] = {}
@@ -315,7 +245,7 @@ class Trainer:
                 def adapt():
                     with self._autocast():
                         logits, loss = method.adapt(x)
-                    _check_loss(method, loss, None, "adapt")
+                    check_loss(method, loss, None, "adapt")
                     method.zero_grad(set_to_none=True)
                     self._descend(plan, loss)
                     return logits
@@ -332,7 +262,7 @@ class Trainer:
                  CurvePoint(batches, len(test), seconds, float(total_flops),
                             top1(predicted, test.labels), mean_class_accuracy(predicted, test.labels))]
         return TrainOutcome(curve, batches, len(test), seconds, eval_seconds, float(total_flops),
-                            float(eval_flops), memory.peak, memory.kind, _stepped([plan]))
+                            float(eval_flops), memory.peak, memory.kind, stepped_parameters([plan]))
 
     @staticmethod
     def _clip(optimizer) -> None:
