@@ -36,7 +36,8 @@ class Board:
     notes: list[str] = field(default_factory=list)
 
     def title(self, named: list[str]) -> str:
-        shown = [f"{self.fields[k]}" if k in ALWAYS_NAMED else f"{k} {self.fields[k]}" for k in named]
+        shown = [f"{self.fields[k]}" if k in ALWAYS_NAMED else f"{k} {self.fields[k]}"
+                 for k in named if self.fields[k] is not None]
         return " · ".join(shown + [f"selection {self.selection}"])
 
 
@@ -64,7 +65,10 @@ def named_fields(found: list[Board]) -> list[str]:
 
 
 def _plain(value):
-    return None if value is None or (isinstance(value, float) and np.isnan(value)) else value
+    """A board field as a reader writes it: None, not NaN; 5, not 5.0 (a column with None is float)."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 def _row_labels(runs: pd.DataFrame) -> pd.Series:

@@ -7,26 +7,32 @@ of ``column: value`` lines, so an 80-column terminal still shows ``domainnet-cli
 from __future__ import annotations
 
 from rich.console import Console, Group, RenderableType
-from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
 
 def fitted(console: Console, header: list[str], rows: list[list[str]], title: str,
            prose: tuple[str, ...] = (), numeric: tuple[str, ...] = ()) -> RenderableType:
-    """``rows`` as a table if it fits ``console`` whole, else as one block per row."""
+    """``rows`` as a table if it fits ``console`` with no header or word cut, else one block per
+    row. The first column (the names) and ``numeric`` ones never wrap; others wrap at spaces."""
+    whole = {0} | {i for i, name in enumerate(header) if name in numeric}
+    widths = [max([len(name)] + [_longest(str(row[i]), i in whole) for row in rows])
+              for i, name in enumerate(header)]
+    # every column: a space of padding each side and one rule; plus the last rule
+    if sum(widths) + 3 * len(header) + 1 > console.width:
+        return _blocks(header, rows, title)
     table = Table(title=title)
-    for name in header:
-        wraps = name in prose
-        table.add_column(name, justify="right" if name in numeric else "left",
-                         no_wrap=not wraps, overflow="fold")
+    for i, name in enumerate(header):
+        table.add_column(name, justify="right" if name in numeric else "left", min_width=widths[i],
+                         no_wrap=i in whole, overflow="fold", ratio=1 if name in prose else None)
     for row in rows:
         # cells are data, not markup: "[cropped_digits]" or a plugin's error prints as written
         table.add_row(*(Text(str(cell)) for cell in row))
-    needed = Measurement.get(console, console.options, table).minimum
-    if needed <= console.width:
-        return table
-    return _blocks(header, rows, title)
+    return table
+
+
+def _longest(text: str, whole: bool) -> int:
+    return len(text) if whole else max((len(word) for word in text.split()), default=0)
 
 
 def _blocks(header: list[str], rows: list[list[str]], title: str) -> Group:

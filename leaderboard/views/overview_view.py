@@ -1,0 +1,32 @@
+"""The paper-style overview: one board per setting and budget, and its downloads."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from tlarena import overview
+from tlarena_leaderboard.views.context import Context
+
+
+@st.cache_data(show_spinner="ranking…", max_entries=16)
+def boards(cache_key: tuple, _frame: pd.DataFrame, rule: str) -> tuple[list, list[str]]:
+    """``overview.boards``, cached per records, filters and rule (the frame is not hashed)."""
+    return overview.boards(_frame, rule)
+
+
+def render(context: Context) -> None:
+    found, notes = boards(context.cache_key, context.frame, context.rule)
+    st.caption(overview.legend(context.rule))
+    for note in notes:
+        st.info(note)
+    named = overview.named_fields(found)
+    for board in found:
+        st.text(board.title(named))
+        st.dataframe(board.table, hide_index=True)
+        if board.notes:
+            st.text("; ".join(board.notes))
+    left, right = st.columns(2)
+    left.download_button("Download CSV", overview.export(found, "csv"), file_name="leaderboard.csv",
+                         mime="text/csv")
+    right.download_button("Download LaTeX (booktabs)", overview.export(found, "latex"),
+                          file_name="leaderboard.tex", mime="text/x-tex")
