@@ -217,15 +217,17 @@ def _board_renderables(frame: pd.DataFrame, cells: bool, selection: str, out: Co
     named = overview.named_fields(found)
     shown: list = []
     for board in found:
-        shown.append(_fitted_frame(out, board.table, board.title(named)))
+        shown.append(_fitted_frame(out, board.table, board.title(named), transposable=True))
         shown += [f"  {note}" for note in board.notes]
     return shown + [f"note: {note}" for note in notes] + [overview.legend(selection)]
 
 
-def _fitted_frame(out: Console, table: pd.DataFrame, title: str, prose: tuple[str, ...] = ()):
+def _fitted_frame(out: Console, table: pd.DataFrame, title: str, prose: tuple[str, ...] = (),
+                  transposable: bool = False):
     numeric = tuple(str(c) for c in table if table[c].dtype.kind in "fiu")
     rows = [[_cell(v) for v in row] for row in table.itertuples(index=False)]
-    return terminal.fitted(out, [str(c) for c in table], rows, title, prose=prose, numeric=numeric)
+    return terminal.fitted(out, [str(c) for c in table], rows, title, prose=prose, numeric=numeric,
+                           transposable=transposable)
 
 
 _EXPORT_ONLY = ("top1_std", "steps_to_95", "train_flops", "peak_memory_bytes", "trainable_params")

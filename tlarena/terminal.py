@@ -12,15 +12,26 @@ from rich.text import Text
 
 
 def fitted(console: Console, header: list[str], rows: list[list[str]], title: str,
-           prose: tuple[str, ...] = (), numeric: tuple[str, ...] = ()) -> RenderableType:
-    """``rows`` as a table if it fits ``console`` with no header or word cut, else one block per
-    row. The first column (the names) and ``numeric`` ones never wrap; others wrap at spaces."""
+           prose: tuple[str, ...] = (), numeric: tuple[str, ...] = (),
+           transposable: bool = False) -> RenderableType:
+    """``rows`` as a table if it fits ``console`` with no header or word cut; else, if
+    ``transposable``, the table turned (columns become rows); else one block per row. The first
+    column (the names) and ``numeric`` ones never wrap; others wrap at spaces."""
+    table = _table(console, header, rows, title, prose, numeric)
+    if table is None and transposable and rows:
+        turned = [[name, *(str(row[i]) for row in rows)] for i, name in enumerate(header) if i]
+        table = _table(console, ["", *(str(row[0]) for row in rows)], turned, title, (), ())
+    return table if table is not None else _blocks(header, rows, title)
+
+
+def _table(console: Console, header: list[str], rows: list[list[str]], title: str,
+           prose: tuple[str, ...], numeric: tuple[str, ...]) -> Table | None:
     whole = {0} | {i for i, name in enumerate(header) if name in numeric}
     widths = [max([len(name)] + [_longest(str(row[i]), i in whole) for row in rows])
               for i, name in enumerate(header)]
     # every column: a space of padding each side and one rule; plus the last rule
     if sum(widths) + 3 * len(header) + 1 > console.width:
-        return _blocks(header, rows, title)
+        return None
     table = Table(title=title)
     for i, name in enumerate(header):
         table.add_column(name, justify="right" if name in numeric else "left", min_width=widths[i],
