@@ -32,7 +32,8 @@ def sidebar(frame: pd.DataFrame, url: Url) -> tuple[pd.DataFrame, str]:
     bar.header("Filters")
     rules = [DEFAULT, *RULES]
     rule = bar.selectbox("Selection rule", rules, key=url.one("selection", rules, DEFAULT),
-                         format_func=lambda name: f"{name}: {RULE_HELP[name]}")
+                         format_func=lambda name: "oracle (upper bound only)" if name == "oracle" else name,
+                         help="; ".join(f"{name}: {text}" for name, text in RULE_HELP.items()))
     kept = frame
     for column, label in FILTERS:
         options = sorted(frame[column].dropna().astype(str).unique(), key=_natural)

@@ -384,7 +384,8 @@ def leaderboard(args) -> int:
                   f"(Ctrl+C stops it)", highlight=False)
     return subprocess.call([sys.executable, "-m", "streamlit", "run", str(app),
                             "--server.address", args.address, "--server.port", str(args.port),
-                            "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+                            "--server.headless", "true", "--browser.gatherUsageStats", "false",
+                            "--client.toolbarMode", "viewer"],
                            env=env)
 
 

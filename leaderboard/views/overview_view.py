@@ -14,6 +14,12 @@ def boards(cache_key: tuple, _frame: pd.DataFrame, rule: str) -> tuple[list, lis
     return overview.boards(_frame, rule)
 
 
+def _summary_first(table: pd.DataFrame) -> pd.DataFrame:
+    """On screen the verdict comes before the pairs: a board of 30 pairs scrolls sideways."""
+    summary = [overview.AVERAGE, overview.RANK, overview.TIED, overview.VERSUS]
+    return table[["method", *summary, *[c for c in table if c not in summary and c != "method"]]]
+
+
 def render(context: Context) -> None:
     found, notes = boards(context.cache_key, context.frame, context.rule)
     st.caption(overview.legend(context.rule))
@@ -22,7 +28,8 @@ def render(context: Context) -> None:
     named = overview.named_fields(found)
     for board in found:
         st.text(board.title(named))
-        st.dataframe(board.table, hide_index=True)
+        st.dataframe(_summary_first(board.table), hide_index=True,
+                     column_config={"method": st.column_config.TextColumn(pinned=True)})
         if board.notes:
             st.text("; ".join(board.notes))
     left, right = st.columns(2)
