@@ -6,6 +6,7 @@ plugin or a record is drawn as text (tables, plain text, code, JSON), never as m
 from __future__ import annotations
 
 import os
+import traceback
 from pathlib import Path
 
 import streamlit as st
@@ -48,7 +49,11 @@ def main() -> None:
     else:
         state = tuple((k, str(st.session_state.get(k))) for k, _ in filters.FILTERS)
         key = (str(results.resolve()), loading.signature(results), state, rule)
-        VIEWS[view][1].render(Context(kept, loaded.curves, rule, url, results, key))
+        try:
+            VIEWS[view][1].render(Context(kept, loaded.curves, rule, url, results, key))
+        except Exception:   # a record readable as JSON can still hold values no view can use
+            st.error("This view cannot be drawn from these records; the error follows.")
+            st.code(traceback.format_exc(), language=None)
     url.publish()
 
 

@@ -208,6 +208,15 @@ def test_corrupt_records_are_named_and_the_rest_shown(tmp_path, monkeypatch):
     assert list(_board(app, "few-shot")["method"]) == ["fine-tune"]
 
 
+def test_records_with_unusable_values_give_a_message_not_an_exception(tmp_path, monkeypatch):
+    record = synthetic.record()
+    data = record.to_dict()
+    data["metrics"]["top1"] = "high"
+    (tmp_path / f"{record.key}.json").write_text(json.dumps(data))
+    app = _app(tmp_path, monkeypatch)
+    assert not app.exception and "cannot be drawn" in app.error[0].value
+
+
 def test_no_runs_matching_the_filters_gives_a_message(results, monkeypatch):
     app = _app(results, monkeypatch, method=["fine-tune"], setting=["uda"])
     assert not app.exception and app.info[0].value == "No runs match these filters."
