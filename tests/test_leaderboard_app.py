@@ -117,8 +117,9 @@ def test_the_selection_rule_from_the_link_names_every_board(results, monkeypatch
     assert titles and all(title.endswith("selection oracle") for title in titles)
 
 
-def test_downloads_offer_csv_and_latex_of_the_view(results, monkeypatch):
-    app = _app(results, monkeypatch)
+@pytest.mark.parametrize("view", ["overview", "convergence", "cost", "compare"])
+def test_every_table_view_offers_csv_and_latex(results, monkeypatch, view):
+    app = _app(results, monkeypatch, view=view)
     assert [b.label for b in app.get("download_button")] == ["Download CSV", "Download LaTeX (booktabs)"]
 
 

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from tlarena import overview, paired
-from tlarena_leaderboard.views.context import Context, chosen_runs
+from tlarena_leaderboard.views.context import Context, chosen_runs, offer_table
 
 
 def table(chosen: pd.DataFrame, a: str, b: str) -> pd.DataFrame:
@@ -45,3 +45,4 @@ def render(context: Context) -> None:
     st.caption(f"A − B top-1, paired by pair, trial seed and board (setting, budget, …); {paired.TEST}; "
                f"a tie per run is a difference under {paired.TIE_TOLERANCE:.1%}.")
     st.dataframe(result.replace({np.nan: None}), hide_index=True)
+    offer_table(result, f"{a}-vs-{b}")

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+import streamlit as st
 
 from tlarena import aggregate, overview
 from tlarena_leaderboard.url import Url
@@ -29,3 +30,14 @@ def chosen_runs(frame: pd.DataFrame, rule: str) -> pd.DataFrame:
              if k in overview.ALWAYS_NAMED or chosen[k].astype(str).nunique() > 1]
     titles = chosen[named].astype(str).agg(" · ".join, axis=1)
     return chosen.assign(board=titles + " · selection " + chosen["selection"])
+
+
+def offer_downloads(csv: str, latex: str, stem: str) -> None:
+    """The view's table as CSV and LaTeX, as `tlarena show --format csv|latex` writes them."""
+    left, right = st.columns(2)
+    left.download_button("Download CSV", csv, file_name=f"{stem}.csv", mime="text/csv")
+    right.download_button("Download LaTeX (booktabs)", latex, file_name=f"{stem}.tex", mime="text/x-tex")
+
+
+def offer_table(table: pd.DataFrame, stem: str) -> None:
+    offer_downloads(aggregate.export(table, "csv"), aggregate.export(table, "latex"), stem)

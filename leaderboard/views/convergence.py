@@ -4,7 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from tlarena_leaderboard import charts
-from tlarena_leaderboard.views.context import Context, chosen_runs
+from tlarena_leaderboard.views.context import Context, chosen_runs, offer_table
 
 X = {"step": "steps", "samples": "samples", "flops": "FLOPs"}
 SPEED = {"steps_to_95": "mean", "samples_to_95": "mean", "flops_to_95": "mean", "auc": "mean"}
@@ -29,4 +29,6 @@ def render(context: Context) -> None:
                "to reach 95 % of the run's final accuracy; auc: mean accuracy over training.")
     speed = runs.groupby("series").agg(seeds=("seed", "count"),
                                        **{k: (k, how) for k, how in SPEED.items() if k in runs})
-    st.dataframe(speed.reset_index().rename(columns={"series": "method"}), hide_index=True)
+    speed = speed.reset_index().rename(columns={"series": "method"})
+    st.dataframe(speed, hide_index=True)
+    offer_table(speed, "convergence")

@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from tlarena_leaderboard import charts
-from tlarena_leaderboard.views.context import Context, chosen_runs
+from tlarena_leaderboard.views.context import Context, chosen_runs, offer_table
 
 COSTS = {"train_flops": "FLOPs (independent of machine load)", "train_seconds": "wall time"}
 
@@ -42,5 +42,7 @@ def render(context: Context) -> None:
     st.text("Times compare only on the same hardware. Measured on: " + ("; ".join(hardware) or "unknown"))
     if len(hardware) > 1 and cost == "train_seconds":
         st.warning("These runs come from different hardware: their wall times are not comparable.")
-    st.dataframe(table[["method", "top1", "train_flops", "train_seconds", "hardware",
-                        "trainable_params", "peak_memory_mib", "peak_memory_kind"]], hide_index=True)
+    shown = table[["method", "top1", "train_flops", "train_seconds", "hardware", "trainable_params",
+                   "peak_memory_mib", "peak_memory_kind"]]
+    st.dataframe(shown, hide_index=True)
+    offer_table(shown, "cost")

@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from tlarena import overview
-from tlarena_leaderboard.views.context import Context
+from tlarena_leaderboard.views.context import Context, offer_downloads
 
 
 @st.cache_data(show_spinner="ranking…", max_entries=16)
@@ -32,8 +32,4 @@ def render(context: Context) -> None:
                      column_config={"method": st.column_config.TextColumn(pinned=True)})
         if board.notes:
             st.text("; ".join(board.notes))
-    left, right = st.columns(2)
-    left.download_button("Download CSV", overview.export(found, "csv"), file_name="leaderboard.csv",
-                         mime="text/csv")
-    right.download_button("Download LaTeX (booktabs)", overview.export(found, "latex"),
-                          file_name="leaderboard.tex", mime="text/x-tex")
+    offer_downloads(overview.export(found, "csv"), overview.export(found, "latex"), "leaderboard")
