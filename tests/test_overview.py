@@ -40,6 +40,12 @@ def test_cells_without_numbers_say_failed_na_missing_or_not_scored():
         ("failed: OOM", "n/a: needs labels", "missing: no run recorded")
 
 
+def test_a_board_without_one_successful_run_still_says_why_for_each_cell():
+    (board,), _ = _boards(synthetic.record("a", status="failed", reason="OOM"),
+                          synthetic.record("b", status="n/a", reason="needs labels"))
+    assert list(board.table["a->b"]) == ["failed: OOM", "n/a: needs labels"]
+
+
 def test_a_rule_that_cannot_score_a_setting_says_so_in_the_cell():
     record = synthetic.record("a", "p->q", 0, setting="uda")
     record.validation = type(record.validation)(0.5, None, 0.1, 0.2)

@@ -142,7 +142,8 @@ def _summary(numbers: pd.DataFrame, chosen: pd.DataFrame, pairs: list[str]) -> p
     order = order.sort_values(["missing", "fewer", "rank", "negative"], kind="stable")
     leader = order.index[0] if not order["missing"].iloc[0] else None
     # one column per method row, one line per (pair, seed): paired differences are column subtractions
-    wide = chosen.pivot_table(index=["pair", "seed"], columns="row", values="top1", aggfunc="first")
+    wide = (chosen.pivot_table(index=["pair", "seed"], columns="row", values="top1", aggfunc="first")
+            if len(chosen) else pd.DataFrame())
     rows = {}
     for row in order.index:
         count = per_row.loc[row, "pairs"]
