@@ -43,8 +43,8 @@ def time_loading(sizes: list[int]) -> None:
         print(f"load {len(results.frame):>7,} records: {seconds:7.2f} s  "
               f"({seconds / len(results.frame) * 1e6:6.0f} µs per record)")
     for small, large in zip(sizes, sizes[1:]):
-        print(f"ratio {large:,} / {small:,} records: time × {measured[large] / measured[small]:.2f} "
-              f"(size × {large / small:.0f}; linear = equal)")
+        print(f"ratio {large:,} / {small:,} records: {measured[large] / measured[small]:.2f} × the "
+              f"time for {large / small:.0f} × the records (linear: equal)")
 
 
 def time_overview(size: int) -> None:
