@@ -1,5 +1,6 @@
 """End to end in a real headless Chromium (Debian's `chromium` and `chromium-driver`, driven by
 Selenium): `tlarena leaderboard` serves the app, a deep link opens a filtered view, its CSV downloads."""
+import contextlib
 import os
 import shutil
 import signal
@@ -59,6 +60,9 @@ def leaderboard(tmp_path):
     finally:
         os.killpg(server.pid, signal.SIGTERM)   # tlarena and the streamlit server it started
         server.wait(timeout=30)
+        time.sleep(2)
+        with contextlib.suppress(ProcessLookupError):   # a server still shutting down
+            os.killpg(server.pid, signal.SIGKILL)
 
 
 @pytest.fixture
