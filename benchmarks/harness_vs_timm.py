@@ -32,7 +32,8 @@ import torch.nn.functional as F
 from tlarena.data import BatchStream, SplitTensors
 from tlarena.environment import device_name, find_device
 from tlarena.methods import Network
-from tlarena.trainer import CLIP_NORM, EVAL_BATCH, Normalizer, Streams, Trainer, eval_schedule, lr_factor
+from tlarena.optimizers import lr_factor
+from tlarena.trainer import CLIP_NORM, EVAL_BATCH, Normalizer, Streams, Trainer, eval_schedule
 from tlarena_plugins.methods.fine_tune import FineTune
 
 HPARAMS = {"lr": 0.01, "weight_decay": 5e-4}

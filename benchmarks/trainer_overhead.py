@@ -23,7 +23,8 @@ import tlarena_plugins.backbones  # noqa: F401  registers lenet in timm
 from tlarena.data import BatchStream, SplitTensors
 from tlarena.environment import device_name
 from tlarena.methods import Network
-from tlarena.trainer import CLIP_NORM, EVAL_BATCH, Normalizer, Streams, Trainer, eval_schedule, lr_factor
+from tlarena.optimizers import lr_factor
+from tlarena.trainer import CLIP_NORM, EVAL_BATCH, Normalizer, Streams, Trainer, eval_schedule
 from tlarena_plugins.methods.fine_tune import FineTune
 
 

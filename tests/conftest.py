@@ -71,3 +71,12 @@ def offline(monkeypatch):
     set_data_dir(None)
     yield
     set_data_dir(None)
+
+
+@pytest.fixture
+def contract_v2(monkeypatch):
+    """The acceptance plugins of the method contract v2 (tests/plugin_fixtures/contract_v2), imported."""
+    monkeypatch.syspath_prepend(str(PLUGIN_FIXTURES))
+    import contract_v2
+
+    return contract_v2

@@ -22,3 +22,27 @@ def test_object_suites_augment_and_digit_suites_do_not():
     augment = {pair.suite: pair.augment for pair in load_arena().pairs}
     assert (augment["office-home"], augment["cifar-stl"], augment["digits"], augment["embedded"]) == \
         ("flip-crop", "flip-crop", "none", "none")
+
+
+def test_the_strong_view_is_seeded_by_its_stream_and_leaves_the_global_generator_alone():
+    strong = load_arena().augmentations.get("strong").apply
+    images = torch.randint(0, 256, (4, 3, 32, 32), dtype=torch.uint8)
+    first, second = (strong(images, torch.Generator().manual_seed(7)) for _ in range(2))
+    torch.manual_seed(0)
+    untouched = torch.rand(1)
+    torch.manual_seed(0)
+    strong(images, torch.Generator().manual_seed(8))
+    assert torch.equal(first, second) and first.dtype == torch.uint8 and not torch.equal(first, images)
+    assert torch.equal(torch.rand(1), untouched)
+
+
+def test_a_pair_naming_an_unregistered_augmentation_is_refused_with_the_choices(cli, tmp_path):
+    plugin = tmp_path / "unknown_augment.py"
+    plugin.write_text(
+        "import tlarena\n"
+        "from tlarena_plugins.embedded import UCI_DIGITS\n"
+        "@tlarena.hookimpl\n"
+        "def register_pairs(register):\n"
+        "    register(tlarena.DomainPair(UCI_DIGITS, UCI_DIGITS, 'x', name='a->b', augment='jitter'))\n")
+    result = cli("--plugin", "unknown_augment", "list", "pairs", cwd=tmp_path)
+    assert "pair 'a->b': unknown augmentation 'jitter'; choose from none, flip-crop, strong, weak" in result.err

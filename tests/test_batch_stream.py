@@ -31,3 +31,15 @@ def test_every_batch_is_full_and_each_pass_covers_the_split_once():
                          device=torch.device("cpu"))
     first_pass = sorted(sum(_labels(stream, 2), []))
     assert first_pass == list(range(10))
+
+
+def test_close_waits_for_the_read_ahead_thread(tmp_path):
+    # Regression: close() only signalled the thread; one still inside a torch op at interpreter exit
+    # aborted the process ("terminate called without an active exception", exit -6) in CI.
+    import threading
+    _, mapped = _split(tmp_path)
+    before = set(threading.enumerate())
+    stream = BatchStream(mapped, 4, seed=3, device=torch.device("cpu"))
+    stream.next()
+    stream.close()
+    assert not [t for t in threading.enumerate() if t not in before and t.is_alive()]

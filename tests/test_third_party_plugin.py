@@ -42,3 +42,13 @@ def test_installed_plugin_method_and_pair_run_and_learn(tmp_path):
 def test_plugin_module_given_with_dash_dash_plugin(cli):
     result = cli("--plugin", "tlarena_example", "list", "pairs", cwd=EXAMPLE_PLUGIN)
     assert result.code == 0 and PAIR in result.out
+
+
+def test_the_example_methods_keep_the_contract(monkeypatch):
+    from tlarena.testing import check_method
+
+    monkeypatch.syspath_prepend(str(EXAMPLE_PLUGIN))
+    from tlarena_example import DeepCORAL, LabelSmoothingFineTune
+
+    assert [c.setting for c in check_method(DeepCORAL)] == ["uda"]
+    assert [c.setting for c in check_method(LabelSmoothingFineTune)] == ["few-shot", "supervised", "task"]

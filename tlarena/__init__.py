@@ -4,8 +4,9 @@ The public API for plugin authors is what this module exports.
 """
 import pluggy
 
+from tlarena.augment import Augmentation
 from tlarena.backbones import Backbone
-from tlarena.methods import FAMILIES, Batch, Network, TransferMethod
+from tlarena.methods import FAMILIES, Batch, ContractError, Network, Progress, TargetImages, TransferMethod, Update
 from tlarena.pairs import BuiltDataset, DataSource, DomainPair, HubDataset, MultiSource
 from tlarena.settings import Setting
 
@@ -15,15 +16,20 @@ hookimpl = pluggy.HookimplMarker("tlarena")
 
 __all__ = [
     "FAMILIES",
+    "Augmentation",
     "Backbone",
     "Batch",
     "BuiltDataset",
+    "ContractError",
     "DataSource",
     "DomainPair",
     "HubDataset",
     "MultiSource",
     "Network",
+    "Progress",
     "Setting",
+    "TargetImages",
     "TransferMethod",
+    "Update",
     "hookimpl",
 ]

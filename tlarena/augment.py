@@ -1,10 +1,13 @@
-"""Train-time augmentation on uint8 batches, on the batch's device (no per-image Python work).
+"""Train-time augmentation on uint8 batches, on the batch's device.
 
-A pair names its augmentation; digits get none (a flipped 2 is no digit), object photos get
-``flip-crop``: a random crop of the image padded by 1/8 of its size, and a random horizontal flip.
+Augmentations are registered by plugins (``register_augmentations``) under a name; a pair names the
+one its training streams get (``none``: digits, since a flipped 2 is no digit) and a method names
+those of its views. The core keeps ``flip_crop``, the protocol's augmentation for object photos: a
+random crop of the image padded by 1/8 of its size, and a random horizontal flip.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable
 
 import torch
@@ -28,4 +31,14 @@ def flip_crop(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     return padded[batch, channel, rows, cols].to(images.dtype)
 
 
-AUGMENTATIONS: dict[str, Augment | None] = {"none": None, "flip-crop": flip_crop}
+NONE = "none"   # the name of no augmentation: the images as they are
+
+
+@dataclass(frozen=True)
+class Augmentation:
+    """A named augmentation: ``apply(uint8 images (N, C, H, W), generator) -> uint8 images``, on the
+    images' device; its randomness comes from ``generator`` so a seeded stream repeats itself."""
+
+    name: str
+    apply: Augment
+    description: str = ""

@@ -2,42 +2,14 @@
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from pathlib import Path
 
 from tlarena.registry import UnknownName
+from tlarena.usage import UsageError
 
 DEFAULT_SUITE = "embedded"
 DEFAULT_BACKBONE = "lenet"
-_PAIR = re.compile(r"^[^,\s]+->[^,\s]+$")
-
-
-class UsageError(Exception):
-    """A mistake on the command line: reported in one line, exit status 2."""
-
-
-def _csv(text: str) -> list[str]:
-    items = [item.strip() for item in text.split(",")]
-    if not all(items):
-        raise UsageError(f"empty item in list {text!r}")
-    return items
-
-
-def _seeds(text: str) -> list[int]:
-    try:
-        return [int(s) for s in _csv(text)]
-    except ValueError:
-        raise UsageError(f"--seeds takes whole numbers separated by commas, e.g. 0,1,2; got {text!r}")
-
-
-def _pairs(text: str) -> list[str]:
-    pairs = _csv(text)
-    for pair in pairs:
-        if not _PAIR.match(pair):
-            raise UsageError(f"malformed pair {pair!r}: write SOURCE->TARGET, e.g. "
-                             f"synth-digits->uci-digits (quote it in the shell)")
-    return pairs
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -59,7 +31,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--suite", default=DEFAULT_SUITE)
     run.add_argument("--methods", help="comma-separated method names")
     run.add_argument("--pairs", help="comma-separated SOURCE->TARGET pair names")
-    run.add_argument("--settings", help="comma-separated: uda, few-shot, supervised, task")
+    run.add_argument("--settings", help="comma-separated: uda, few-shot, supervised, task, dg, "
+                                          "source-free, test-time")
     run.add_argument("--backbone", default=DEFAULT_BACKBONE, help="registered backbone or timm model")
     run.add_argument("--weights", "--pretrained", dest="weights",
                      help="hub, none or file:PATH (default: the backbone's)")

@@ -21,19 +21,20 @@ from rich.text import Text
 
 from tlarena import aggregate
 from tlarena.backbones import parse_weights
-from tlarena.cli import UsageError, _csv, _pairs, _seeds
 from tlarena.environment import device_name, find_device
 from tlarena.pairs import HubDataset, MultiSource
 from tlarena.plugins import Arena, load_arena
 from tlarena.grid import grid
 from tlarena.records import RunRecord, load_results
 from tlarena.registry import unknown_message
-from tlarena.runner import Runner, resolve_backbone
+from tlarena.models import resolve_backbone
+from tlarena.runner import Runner
 from tlarena.selection import DEFAULT
 from tlarena.settings import parse_setting
 from tlarena.sources import DataUnavailable, get_data_dir, load_split, set_data_dir
 from tlarena.protocol import PROTOCOL
 from tlarena.spec import Budget
+from tlarena.usage import UsageError, csv_items, pair_names, seed_list
 
 def _console(stderr: bool) -> Console:
     # Piped output is read by grep and scripts: table rows stay on one line instead of 80 columns.
@@ -78,14 +79,14 @@ def run(args) -> int:
     if not (args.all or args.methods or args.pairs):
         raise UsageError("say what to run: --all, or --methods and/or --pairs")
     arena = _arena(args)
-    methods = _csv(args.methods) if args.methods else arena.methods.names()
-    pairs = _pairs(args.pairs) if args.pairs else _suite_pairs(arena, args.suite)
+    methods = csv_items(args.methods) if args.methods else arena.methods.names()
+    pairs = pair_names(args.pairs) if args.pairs else _suite_pairs(arena, args.suite)
     for name in methods:
         arena.methods.get(name)
     for name in pairs:
         arena.pairs.get(name)
     try:
-        settings = [parse_setting(s) for s in _csv(args.settings)] if args.settings else None
+        settings = [parse_setting(s) for s in csv_items(args.settings)] if args.settings else None
         weights = parse_weights(args.weights) if args.weights else None
         device = find_device(args.device)
     except ValueError as error:
@@ -93,13 +94,13 @@ def run(args) -> int:
     backbone = resolve_backbone(arena, args.backbone, weights)
     if args.hparam_samples < 1:
         raise UsageError(f"--hparam-samples must be at least 1, not {args.hparam_samples}")
-    specs = grid(arena, methods, pairs, backbone.name, backbone.weights, _seeds(args.seeds),
+    specs = grid(arena, methods, pairs, backbone.name, backbone.weights, seed_list(args.seeds),
                  _budget(args), settings, hparam_samples=args.hparam_samples,
                  overrides=_hp_overrides(arena, args.hp or [], methods),
                  transductive_uda=args.uda_eval == "transductive")
     setting_count = f"{len(settings)} settings" if settings else "each pair's settings"
     console.print(f"tlarena: {len(specs)} runs ({len(methods)} methods × {len(pairs)} pairs × "
-                  f"{setting_count} × {len(_seeds(args.seeds))} seeds) on {device_name(device)} "
+                  f"{setting_count} × {len(seed_list(args.seeds))} seeds) on {device_name(device)} "
                   f"→ {args.results}/", highlight=False)
     runner = Runner(arena, args.results, device)
     statuses: Counter = Counter()

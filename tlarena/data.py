@@ -11,13 +11,14 @@ import queue
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Mapping
 
 import numpy as np
 import torch
 from PIL import Image
 
 from tlarena.augment import Augment
-from tlarena.pairs import DataSource
+from tlarena.pairs import DataSource, MultiSource
 from tlarena.sources import cache_root, load_split
 
 _IN_MEMORY_LIMIT = 2 << 30   # bytes; larger caches stay memory-mapped
@@ -39,6 +40,7 @@ class SplitTensors:
     images: np.ndarray   # uint8 (N, C, H, W), in memory or memory-mapped
     labels: np.ndarray   # int64 (N,)
     fingerprint: str = ""   # of the data and the decoding: what a model trained on it is keyed by
+    domains: np.ndarray | None = None   # int64 (N,): which part of a pooled source each row is from
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -50,8 +52,9 @@ class SplitTensors:
         digest = hashlib.sha256(indices.tobytes()).hexdigest()[:16]
         fingerprint = hashlib.sha256(f"{self.fingerprint}[{digest}]".encode()).hexdigest()[:16]
         row_bytes = self.images[0].nbytes if len(self) else 0
+        domains = self.domains[indices] if self.domains is not None else None
         if not isinstance(self.images, np.memmap) or len(indices) * row_bytes <= _IN_MEMORY_LIMIT:
-            return SplitTensors(np.asarray(self.images[indices]), self.labels[indices], fingerprint)
+            return SplitTensors(np.asarray(self.images[indices]), self.labels[indices], fingerprint, domains)
         path = cache_root() / "tensors" / f"subset-{fingerprint}.images.npy"
         if not path.exists():
             tmp = path.with_name(f".{path.name}.{os.getpid()}")
@@ -62,7 +65,7 @@ class SplitTensors:
             out.flush()
             del out
             os.replace(tmp, path)
-        return SplitTensors(np.load(path, mmap_mode="r"), self.labels[indices], fingerprint)
+        return SplitTensors(np.load(path, mmap_mode="r"), self.labels[indices], fingerprint, domains)
 
 
 def split_tensors(source: DataSource, split: str, spec: ImageSpec) -> SplitTensors:
@@ -76,7 +79,15 @@ def split_tensors(source: DataSource, split: str, spec: ImageSpec) -> SplitTenso
     images = np.load(images_path, mmap_mode="r")
     if images.nbytes <= _IN_MEMORY_LIMIT:
         images = np.array(images)  # a plain in-memory copy, not a memmap
-    return SplitTensors(images, np.load(labels_path), digest)
+    return SplitTensors(images, np.load(labels_path), digest, _domains(source, split))
+
+
+def _domains(source: DataSource, split: str) -> np.ndarray | None:
+    """The part each row of a pooled source comes from (parts are concatenated in order)."""
+    if not isinstance(source, MultiSource):
+        return None
+    sizes = [len(load_split(part, split)) for part in source.parts]
+    return np.repeat(np.arange(len(sizes), dtype=np.int64), sizes)
 
 
 def _decode_to(dataset, spec: ImageSpec, images_path: Path, labels_path: Path) -> None:
@@ -110,6 +121,16 @@ def _save_atomic(path: Path, array: np.ndarray) -> None:
     os.replace(tmp, path)
 
 
+@dataclass
+class Draw:
+    """One batch of a stream: uint8 images (the pair's augmentation), labels, domains, named views."""
+
+    images: torch.Tensor
+    labels: torch.Tensor
+    domains: torch.Tensor | None
+    views: dict[str, torch.Tensor]
+
+
 class BatchStream:
     """An endless stream of full batches: one shuffled pass after another, seeded.
 
@@ -119,14 +140,17 @@ class BatchStream:
     """
 
     def __init__(self, split: SplitTensors, batch_size: int, seed: int, device: torch.device,
-                 augment: Augment | None = None, read_ahead: int = 4):
+                 augment: Augment | None = None, read_ahead: int = 4,
+                 views: Mapping[str, Augment | None] | None = None):
         memory_mapped = isinstance(split.images, np.memmap)
         self.images = None if memory_mapped else torch.from_numpy(split.images)
         self.split = split
         self.labels = torch.from_numpy(split.labels)
+        self.domains = torch.from_numpy(split.domains) if split.domains is not None else None
         self.batch_size = batch_size
         self.device = device
         self.augment = augment
+        self.views = dict(views or {})
         self._order_generator = torch.Generator().manual_seed(seed)
         self._augment_generator = torch.Generator().manual_seed(seed + 1_000_003)
         self._order = torch.empty(0, dtype=torch.long)
@@ -134,7 +158,8 @@ class BatchStream:
         if memory_mapped:
             self._ahead = queue.Queue(maxsize=read_ahead)
             self._closed = threading.Event()
-            threading.Thread(target=self._read_ahead, daemon=True).start()
+            self._reader = threading.Thread(target=self._read_ahead, daemon=True)
+            self._reader.start()
 
     def _next_indices(self) -> torch.Tensor:
         while len(self._order) < self.batch_size:
@@ -143,10 +168,10 @@ class BatchStream:
         indices, self._order = self._order[: self.batch_size], self._order[self.batch_size:]
         return indices
 
-    def _gather(self) -> tuple[torch.Tensor, torch.Tensor]:
+    def _gather(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         indices = self._next_indices()
         if self.images is not None:
-            return self.images[indices], self.labels[indices]
+            return self.images[indices], self.labels[indices], indices
         # Read rows in file order, then restore the shuffled order. NumPy, not torch, because this
         # runs on the read-ahead thread: a torch op there starts a second OpenMP team, whose
         # spinning threads take CPU cores from the training step.
@@ -158,7 +183,7 @@ class BatchStream:
         images = torch.from_numpy(shuffled)
         if self.device.type == "cuda":
             images = images.pin_memory()
-        return images, self.labels[indices]
+        return images, self.labels[indices], indices
 
     def _read_ahead(self) -> None:
         while not self._closed.is_set():
@@ -172,13 +197,24 @@ class BatchStream:
 
     def next(self) -> tuple[torch.Tensor, torch.Tensor]:
         """uint8 images and int64 labels on the device (normalizing is the trainer's job)."""
-        images, labels = self._ahead.get() if self._ahead is not None else self._gather()
+        draw = self.draw()
+        return draw.images, draw.labels
+
+    def draw(self) -> "Draw":
+        """The next batch: augmented images, labels, domains and every view, on the device."""
+        raw, labels, indices = self._ahead.get() if self._ahead is not None else self._gather()
         non_blocking = self.device.type == "cuda"
-        images = images.to(self.device, non_blocking=non_blocking)
-        if self.augment is not None:
-            images = self.augment(images, self._augment_generator)
-        return images, labels.to(self.device, non_blocking=non_blocking)
+        raw = raw.to(self.device, non_blocking=non_blocking)
+        images = self.augment(raw, self._augment_generator) if self.augment is not None else raw
+        views = {name: augment(raw, self._augment_generator) if augment is not None else raw
+                 for name, augment in self.views.items()}
+        domains = self.domains[indices].to(self.device) if self.domains is not None else None
+        return Draw(images, labels.to(self.device, non_blocking=non_blocking), domains, views)
 
     def close(self) -> None:
+        """Stop the read-ahead thread and wait for it: a daemon thread still inside a torch op
+        when the interpreter exits aborts the process ("terminate called without an active
+        exception")."""
         if self._ahead is not None:
             self._closed.set()
+            self._reader.join(timeout=30)

@@ -1,7 +1,8 @@
 """The grid: every (method × pair × setting × hyperparameter draw × seed) as a RunSpec.
 
 A spec holds only what decides its run: ``shots`` outside few-shot and ``source_steps`` for a
-method that does not start from the source model are None, so they never split a cell.
+method that does not start from the source model are None, and ``steps`` is 0 in test-time (the
+test stream bounds the online pass), so they never split a cell.
 """
 from __future__ import annotations
 
@@ -9,16 +10,23 @@ import dataclasses
 from typing import Iterable, Mapping
 
 from tlarena.methods import TransferMethod, sample_hparams
-from tlarena.pairs import DomainPair
+from tlarena.pairs import DomainPair, MultiSource
 from tlarena.partition import evaluation_for
 from tlarena.plugins import Arena
 from tlarena.settings import Setting, settings_for
 from tlarena.spec import Budget, RunSpec
 
 
+def pair_settings(pair: DomainPair) -> tuple[Setting, ...]:
+    """The settings that apply to a pair (``settings.VISIBILITY`` decides)."""
+    return settings_for(pair.shared_label_space, isinstance(pair.source, MultiSource))
+
+
 def incompatibility(method: type[TransferMethod], pair: DomainPair, setting: Setting) -> str | None:
     """Why (method, pair, setting) cannot run, or None when it can."""
-    if setting not in settings_for(pair.shared_label_space):
+    if setting not in pair_settings(pair):
+        if setting.sees.multi_source and pair.shared_label_space:
+            return f"{pair.name} has one source domain, so setting {setting.value} does not apply"
         kind = "shares" if pair.shared_label_space else "does not share"
         return f"{pair.name} {kind} the source's label space, so setting {setting.value} does not apply"
     if setting not in method.settings:
@@ -52,7 +60,7 @@ def grid(arena: Arena, methods: Iterable[str], pairs: Iterable[str], backbone: s
     specs = []
     for pair_name in pairs:
         pair = arena.pairs.get(pair_name)
-        for setting in settings_for(pair.shared_label_space):
+        for setting in pair_settings(pair):
             if setting not in wanted:
                 continue
             evaluation = evaluation_for(pair.target, setting.target_labels != "none", transductive_uda)
@@ -60,6 +68,7 @@ def grid(arena: Arena, methods: Iterable[str], pairs: Iterable[str], backbone: s
                 method = arena.methods.get(method_name)
                 run_budget = dataclasses.replace(
                     budget, shots=budget.shots if setting is Setting.FEW_SHOT else None,
+                    steps=0 if setting.sees.online else budget.steps,   # the test stream bounds it
                     source_steps=budget.source_steps if method.init == "source" else None)
                 for hparams_seed, values in hparam_configs(method, hparam_samples,
                                                            overrides.get(method_name, {})):

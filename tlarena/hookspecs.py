@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Callable
 import pluggy
 
 if TYPE_CHECKING:
+    from tlarena.augment import Augmentation
     from tlarena.backbones import Backbone
     from tlarena.methods import TransferMethod
     from tlarena.pairs import DomainPair
@@ -52,6 +53,18 @@ def register_backbones(register: Callable[[Backbone], None]) -> None:
 
     Called once per plugin when a command loads the plugins, like ``register_methods``.
     The return value is ignored.
+    """
+
+
+@hookspec
+def register_augmentations(register: Callable[[Augmentation], None]) -> None:
+    """Register train-time augmentations, for pairs (``DomainPair.augment``) and method views.
+
+    :param register: Call ``register(tlarena.Augmentation(name, apply))`` once per augmentation;
+        ``apply(uint8 images, generator)`` returns uint8 images of the same shape on the same device.
+
+    Called once per plugin when a command loads the plugins, before any pair or method is
+    registered, so a pair may name an augmentation another plugin adds. The return value is ignored.
     """
 
 

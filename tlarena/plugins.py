@@ -17,7 +17,7 @@ from pathlib import Path
 import pluggy
 
 from tlarena import hookspecs
-from tlarena.augment import AUGMENTATIONS
+from tlarena.augment import NONE, Augmentation
 from tlarena.backbones import Backbone
 from tlarena.methods import FAMILIES, TransferMethod
 from tlarena.pairs import DomainPair
@@ -44,6 +44,7 @@ class Arena:
     pairs: Registry[DomainPair]
     backbones: Registry[Backbone]
     plugins: list[PluginInfo]
+    augmentations: Registry[Augmentation] = field(default_factory=lambda: Registry("augmentation"))
 
     @property
     def problems(self) -> list[str]:
@@ -76,9 +77,11 @@ def load_arena(extra_modules: tuple[str, ...] = ()) -> Arena:
     for module in extra_modules:
         infos.append(_load(manager, module, "--plugin", lambda m=module: importlib.import_module(m)))
     arena = Arena(manager, Registry("method"), Registry("pair"), Registry("backbone"), infos)
-    for info in infos:
-        if not info.errors:
-            _collect(arena, info)
+    # Augmentations first, from every plugin: a pair or a method's views may name another plugin's.
+    for stage in (_AUGMENTATION_HOOKS, _HOOKS):
+        for info in infos:
+            if not info.errors:
+                _collect(arena, info, stage)
     return arena
 
 
@@ -139,12 +142,16 @@ def _hook_of(manager: pluggy.PluginManager, plugin_name: str, hook_name: str) ->
     return manager.subset_hook_caller(hook_name, remove_plugins=others)
 
 
-def _collect(arena: Arena, info: PluginInfo) -> None:
-    hooks = [("method", "register_methods", arena.methods, _check_method),
-             ("pair", "register_pairs", arena.pairs, _check_pair),
-             ("backbone", "register_backbones", arena.backbones, _check_backbone)]
-    for kind, hook_name, registry, check in hooks:
-        def register(item, _kind=kind, _registry=registry, _check=check):
+_AUGMENTATION_HOOKS = (("augmentation", "register_augmentations", "augmentations"),)
+_HOOKS = (("method", "register_methods", "methods"), ("pair", "register_pairs", "pairs"),
+          ("backbone", "register_backbones", "backbones"))
+
+
+def _collect(arena: Arena, info: PluginInfo, hooks) -> None:
+    checks = {"augmentation": _check_augmentation, "method": lambda m: validate_method(m, arena),
+              "pair": lambda p: _check_pair(p, arena), "backbone": _check_backbone}
+    for kind, hook_name, attribute in hooks:
+        def register(item, _kind=kind, _registry=getattr(arena, attribute), _check=checks[kind]):
             try:
                 name = _check(item)
                 _registry.add(name, item, f"plugin {info.name!r} ({info.origin})")
@@ -158,7 +165,17 @@ def _collect(arena: Arena, info: PluginInfo) -> None:
             info.errors.append(f"{hook_name} raised {_short(error)}")
 
 
-def _check_method(method) -> str:
+def _check_augmentation(augmentation) -> str:
+    if not isinstance(augmentation, Augmentation):
+        raise RegistrationError(f"registered augmentation {augmentation!r} is not a tlarena.Augmentation")
+    if augmentation.name == NONE or not callable(augmentation.apply):
+        raise RegistrationError(f"augmentation {augmentation.name!r}: the name {NONE!r} is taken and "
+                                f"apply must be callable")
+    return _valid_name(augmentation.name, "augmentation")
+
+
+def validate_method(method, arena: Arena) -> str:
+    """The name of a valid method class; ``RegistrationError`` says what is wrong with it."""
     if not (isinstance(method, type) and issubclass(method, TransferMethod)):
         raise RegistrationError(f"registered method {method!r} is not a TransferMethod subclass")
     missing = [a for a in ("name", "family", "paper") if not getattr(method, a)]
@@ -173,15 +190,31 @@ def _check_method(method) -> str:
         raise RegistrationError(f"method {method.name!r}: settings must be tlarena.Setting values")
     if method.init not in ("source", "backbone", "random"):
         raise RegistrationError(f"method {method.name!r}: init must be source, backbone or random")
+    needs_source_model = [s.value for s in method.settings if not s.sees.source_data]
+    if needs_source_model and method.init != "source":
+        raise RegistrationError(f"method {method.name!r}: settings {', '.join(needs_source_model)} start "
+                                f"from the source model, so init must be 'source'")
+    for stream, views in method.views.items():
+        if stream not in ("source", "target", "unlabeled"):
+            raise RegistrationError(f"method {method.name!r}: views of unknown stream {stream!r}; "
+                                    f"streams are source, target and unlabeled")
+        _known_augmentations(arena, views, f"method {method.name!r}")
+    if not (isinstance(method.unlabeled_ratio, int) and method.unlabeled_ratio >= 1):
+        raise RegistrationError(f"method {method.name!r}: unlabeled_ratio must be a whole number >= 1")
     return _valid_name(method.name, "method")
 
 
-def _check_pair(pair) -> str:
+def _known_augmentations(arena: Arena, names, who: str) -> None:
+    unknown = [name for name in names if name != NONE and name not in arena.augmentations]
+    if unknown:
+        raise RegistrationError(f"{who}: unknown augmentation {unknown[0]!r}; choose from "
+                                f"{', '.join([NONE, *arena.augmentations.names()])}")
+
+
+def _check_pair(pair, arena: Arena) -> str:
     if not isinstance(pair, DomainPair):
         raise RegistrationError(f"registered pair {pair!r} is not a DomainPair")
-    if pair.augment not in AUGMENTATIONS:
-        raise RegistrationError(f"pair {pair.name!r}: unknown augmentation {pair.augment!r}; "
-                                f"choose from {', '.join(AUGMENTATIONS)}")
+    _known_augmentations(arena, [pair.augment], f"pair {pair.name!r}")
     for side in (pair.source, pair.target):
         if not side.classes:
             raise RegistrationError(f"pair {pair.name!r}: data source {side.name!r} lacks classes")

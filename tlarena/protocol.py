@@ -4,7 +4,8 @@ A run's key hashes its spec, and the spec carries ``PROTOCOL``: after a bump no 
 new key, ``tlarena show`` keeps old records out of every cell, and ``results/`` is regenerated.
 
 ``FINGERPRINT`` pins the code and constants that decide a number (trainer, schedule, optimizer,
-splits, preprocessing, augmentation, selection scores, source-model recipe, default budget). A test
+splits, preprocessing, augmentation, what each setting lets a method see, model construction,
+selection scores, source-model recipe, record assembly, default budget). A test
 compares it with ``fingerprint()``: a change to any of them fails until the protocol is bumped (or,
 for a change that provably moves no number, the fingerprint re-pinned) — a visible decision in review.
 """
@@ -16,17 +17,18 @@ import inspect
 import json
 import textwrap
 
-PROTOCOL = 2
-FINGERPRINT = "38162d4a52d1d5ad"
+PROTOCOL = 3
+FINGERPRINT = "86ea5808e243eaa7"
 
 
 def decisive() -> dict[str, object]:
     """Everything that decides a number, by name: functions and classes by their code, constants
     by their value."""
-    from tlarena import augment, data, metrics, partition, runner, selection, source_models, spec, trainer
+    from tlarena import (assemble, augment, data, metrics, models, optimizers, partition, runner, selection, settings,
+                         source_models, spec, streams, trainer)
 
     return {
-        "trainer.lr_factor": trainer.lr_factor,
+        "optimizers": optimizers,
         "trainer.eval_schedule": trainer.eval_schedule,
         "trainer.Normalizer": trainer.Normalizer,
         "trainer.Trainer": trainer.Trainer,
@@ -39,7 +41,12 @@ def decisive() -> dict[str, object]:
         "metrics": metrics,
         "source_models.SOURCE_HPARAMS": source_models.SOURCE_HPARAMS,
         "source_models.SourceTraining": source_models.SourceTraining,
-        "runner.seed_everything": runner.seed_everything,
+        "source_models.SourceModels": source_models.SourceModels,
+        "settings.VISIBILITY": {s.value: vars(v) for s, v in settings.VISIBILITY.items()},
+        "models.seed_everything": models.seed_everything,
+        "models.build_method": models.build_method,
+        "streams.training_streams": streams.training_streams,
+        "assemble": assemble,
         "runner.Runner": runner.Runner,
         "spec.Budget": spec.Budget(),
     }

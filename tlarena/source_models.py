@@ -12,20 +12,27 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 
-from tlarena.backbones import Backbone
-from tlarena.methods import Batch, TransferMethod
+from tlarena.augment import NONE, Augmentation
+from tlarena.backbones import Backbone, create_model
+from tlarena.data import BatchStream
+from tlarena.methods import Batch, Network, TransferMethod
+from tlarena.models import seed_everything
 from tlarena.pairs import DomainPair
+from tlarena.partition import Parts
+from tlarena.protocol import PROTOCOL
+from tlarena.records import SharedCost
+from tlarena.registry import Registry
 from tlarena.settings import Setting
 from tlarena.sources import cache_root
-from tlarena.protocol import PROTOCOL
 from tlarena.spec import Budget
+from tlarena.trainer import Normalizer, Streams, Trainer
 
 SOURCE_HPARAMS = {"lr": 0.05, "weight_decay": 5e-4}   # random init: a scratch-sized rate
 
@@ -91,3 +98,50 @@ def save(key: SourceModelKey, model: torch.nn.Module, cost: dict) -> None:
         tmp = path.with_name(f".{path.name}.{os.getpid()}")
         write(tmp)
         os.replace(tmp, path)
+
+
+@dataclass
+class SourceModels:
+    """Gives each run its shared source model: from the cache, else trained once and cached."""
+
+    device: torch.device
+    augmentations: Registry[Augmentation]
+    _scores: dict = field(default_factory=dict)
+
+    def get(self, pair: DomainPair, backbone: Backbone, seed: int, budget: Budget, parts: Parts,
+            normalizer: Normalizer) -> tuple[dict, SharedCost]:
+        """The source model's weights and its cost, with its accuracy measured on this pair's own
+        source parts: another pair with the same source training data may test on other images."""
+        key = SourceModelKey.of(pair, parts.source_fit.fingerprint, backbone, seed, budget)
+        cached = load(key)
+        if cached is None:
+            self._train(key, pair, backbone, seed, budget, parts, normalizer)
+            cached = load(key)
+        state, cost = cached
+        scores = (key.digest, parts.source_test.fingerprint, parts.source_val.fingerprint)
+        if scores not in self._scores:
+            model = create_model(backbone.model, len(pair.source.classes))
+            model.load_state_dict(state)
+            source_model = SourceTraining(Network(model), len(pair.source.classes), {})
+            source_model.to(self.device)
+            trainer = Trainer(self.device, normalizer)
+            self._scores[scores] = (trainer.evaluate(source_model, parts.source_test)[0],
+                                    trainer.evaluate(source_model, parts.source_val)[0])
+        test_top1, val_top1 = self._scores[scores]
+        return state, SharedCost(pair.source.name, test_top1, val_top1, cost["train_seconds"],
+                                 cost["train_flops"], cost["steps"], cost["peak_memory_bytes"],
+                                 cost["device"])
+
+    def _train(self, key: SourceModelKey, pair: DomainPair, backbone: Backbone, seed: int, budget: Budget,
+               parts: Parts, normalizer: Normalizer) -> None:
+        seed_everything(seed)
+        model = create_model(backbone.model, len(pair.source.classes), backbone.weights)
+        method = SourceTraining(Network(model), len(pair.source.classes), dict(SOURCE_HPARAMS))
+        augment = None if pair.augment == NONE else self.augmentations.get(pair.augment).apply
+        streams = Streams(source=BatchStream(parts.source_fit, budget.batch_size, seed, self.device, augment))
+        outcome = Trainer(self.device, normalizer).fit(method, streams, budget.source_steps, 1, parts.source_val)
+        if outcome.diverged_at is not None:
+            raise RuntimeError(f"the source model diverged at step {outcome.diverged_at}")
+        save(key, model, {"train_seconds": outcome.train_seconds, "train_flops": outcome.train_flops,
+                          "steps": outcome.steps, "peak_memory_bytes": outcome.peak_memory_bytes,
+                          "device": self.device.type})

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import contextlib
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -10,8 +9,9 @@ import torch
 
 from tlarena.data import BatchStream, SplitTensors
 from tlarena.measure import Clock, PeakMemory, count_flops
-from tlarena.methods import Batch, TransferMethod
+from tlarena.methods import STREAM_FLAGS, Batch, Progress, TargetImages, TransferMethod, check_loss, has_phase
 from tlarena.metrics import CurvePoint, mean_class_accuracy, top1
+from tlarena.optimizers import OptimizerPlan, build_optimizers, stepped_parameters
 
 EVAL_BATCH = 512
 CLIP_NORM = 5.0
@@ -60,23 +60,18 @@ class TrainOutcome:
     eval_flops: float
     peak_memory_bytes: int
     peak_memory_kind: str
+    trainable_params: int = 0          # what the optimizers really step
     diverged_at: int | None = None
+
+
+def _phase_due(step: int, every: int | None) -> bool:
+    """Whether a phase runs before ``step``: before step 1, then every ``every`` steps (None: never)."""
+    return every is not None and (step == 1 or (every > 0 and (step - 1) % every == 0))
 
 
 def eval_schedule(steps: int, points: int) -> list[int]:
     """Evaluation steps: 0, then ``points`` evenly spaced up to ``steps`` (always included)."""
     return sorted({round(steps * i / points) for i in range(points + 1)}) if steps else [0]
-
-
-def lr_factor(step: int, steps: int) -> float:
-    """The same schedule for every method: linear warm-up over the first 10 %, then cosine to zero.
-
-    The warm-up keeps large rates on randomly initialized networks from collapsing in the first steps.
-    """
-    warmup = max(1, steps // 10)
-    if step < warmup:
-        return (step + 1) / warmup
-    return 0.5 * (1 + math.cos(math.pi * min(step - warmup, steps - warmup) / max(steps - warmup, 1)))
 
 
 class Trainer:
@@ -90,32 +85,43 @@ class Trainer:
         self._eval_flops: dict[tuple, int] = {}   # per input shape, counted once per fit
         self._last_eval_flops = 0
 
+    @property
+    def _scaled(self) -> bool:
+        """fp16 autocast needs a gradient scaler; bf16 and fp32 do not."""
+        return self.autocast_dtype == torch.float16
+
     def _autocast(self):
         if self.autocast_dtype is None:
             return contextlib.nullcontext()
         return torch.autocast(device_type="cuda", dtype=self.autocast_dtype)
 
     def fit(self, method: TransferMethod, streams: Streams, steps: int, eval_points: int,
-            test: SplitTensors) -> TrainOutcome:
-        """Train ``method`` for ``steps`` optimizer steps, evaluating on ``test`` on a fixed schedule."""
+            test: SplitTensors, target: SplitTensors | None = None) -> TrainOutcome:
+        """Train ``method`` for ``steps`` optimizer steps, evaluating on ``test`` on a fixed schedule;
+        ``target`` (the unlabeled target images, where the setting has them) is what phases see."""
         try:
-            return self._fit(method, streams, steps, eval_points, test)
+            return self._fit(method, streams, steps, eval_points, test, target)
         finally:
             for stream in (streams.source, streams.target, streams.unlabeled):
                 if stream is not None:
                     stream.close()
 
-    def _fit(self, method, streams, steps, eval_points, test) -> TrainOutcome:
+    def _place(self, method: TransferMethod) -> None:
         self._eval_flops.clear()
         method.to(self.device)
         if self.device.type == "cuda":
             method.to(memory_format=torch.channels_last)
+
+    def _fit(self, method, streams, steps, eval_points, test, target) -> TrainOutcome:
+        self._place(method)
         schedule = set(eval_schedule(steps if method.trains else 0, eval_points))
-        optimizer, scheduler, scaler = self._optimizer(method, steps) if method.trains else (None,) * 3
+        updates = build_optimizers(method, steps, self._scaled) if method.trains else []
         samples_per_step = sum(s.batch_size for s in (streams.source, streams.target, streams.unlabeled) if s)
+        undeclared = frozenset(name for name, flag in STREAM_FLAGS.items() if not getattr(method, flag))
+        phase_every = method.phase_every if has_phase(type(method)) and target is not None else None
         curve: list[CurvePoint] = []
         train_seconds = eval_seconds = 0.0
-        flops_per_step = 0
+        flops_per_step = phase_flops = 0
         loss_sum = torch.zeros((), device=self.device)
         # The clock reads once per stretch of steps between evaluations, not per step: reading it
         # waits for the GPU, which would keep the next step from being queued while one runs.
@@ -125,11 +131,14 @@ class Trainer:
                 if step > 0:
                     if stretch_started is None:
                         stretch_started = self.clock.now()
+                    if _phase_due(step, phase_every):
+                        phase_flops += self._phase(method, target)
+                    method.progress = Progress(step, steps)
                     if step == 1:
                         loss, flops_per_step = count_flops(
-                            lambda: self._step(method, streams, optimizer, scheduler, scaler))
+                            lambda: self._step(method, streams, updates, undeclared))
                     else:
-                        loss = self._step(method, streams, optimizer, scheduler, scaler)
+                        loss = self._step(method, streams, updates, undeclared)
                     loss_sum += loss
                 if step in schedule:
                     if stretch_started is not None:
@@ -137,52 +146,69 @@ class Trainer:
                         stretch_started = None
                     if not torch.isfinite(loss_sum):
                         return self._outcome(curve, step, samples_per_step, train_seconds, eval_seconds,
-                                             flops_per_step, memory, diverged_at=step)
+                                             flops_per_step, phase_flops, memory, updates, diverged_at=step)
                     started = self.clock.now()
                     accuracy, class_accuracy = self.evaluate(method, test)
                     eval_seconds += self.clock.now() - started
                     curve.append(CurvePoint(step, step * samples_per_step, train_seconds,
-                                            float(step * flops_per_step), accuracy, class_accuracy))
+                                            float(step * flops_per_step + phase_flops), accuracy, class_accuracy))
         last = steps if method.trains else 0
         return self._outcome(curve, last, samples_per_step, train_seconds, eval_seconds,
-                             flops_per_step, memory)
+                             flops_per_step, phase_flops, memory, updates)
 
     def _outcome(self, curve, steps, samples_per_step, train_seconds, eval_seconds, flops_per_step,
-                 memory, diverged_at=None) -> TrainOutcome:
+                 phase_flops, memory, updates, diverged_at=None) -> TrainOutcome:
         evaluations = len(curve)
         return TrainOutcome(curve, steps, steps * samples_per_step, train_seconds, eval_seconds,
-                            float(steps * flops_per_step), float(evaluations * self._last_eval_flops),
-                            memory.peak, memory.kind, diverged_at)
+                            float(steps * flops_per_step + phase_flops),
+                            float(evaluations * self._last_eval_flops), memory.peak, memory.kind,
+                            stepped_parameters(updates), diverged_at)
 
-    def _optimizer(self, method: TransferMethod, steps: int):
-        hp = method.hp
-        groups = []
-        for group in method.parameter_groups():
-            group = dict(group)
-            group["lr"] = hp["lr"] * group.pop("lr_scale", 1.0)
-            groups.append(group)
-        optimizer = torch.optim.SGD(groups, lr=hp["lr"], momentum=hp.get("momentum", 0.9),
-                                    weight_decay=hp.get("weight_decay", 0.0), nesterov=True)
-        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_factor(s, steps))
-        scaler = torch.amp.GradScaler("cuda") if self.autocast_dtype == torch.float16 else None
-        return optimizer, scheduler, scaler
+    def _phase(self, method: TransferMethod, target: SplitTensors) -> int:
+        """Run the method's phase over the unlabeled target images; its FLOPs."""
+        def batches(size: int):
+            for start in range(0, len(target), size):
+                yield self.normalize(torch.from_numpy(np.asarray(target.images[start:start + size])).to(self.device))
 
-    def _batch(self, streams: Streams) -> Batch:
-        def labeled(stream):
-            if stream is None:
-                return None
-            images, labels = stream.next()
-            return self.normalize(images), labels
+        with torch.no_grad(), self._autocast():
+            _, flops = count_flops(lambda: method.phase(TargetImages(len(target), batches)))
+        return flops
 
-        unlabeled = self.normalize(streams.unlabeled.next()[0]) if streams.unlabeled else None
-        return Batch(labeled(streams.source), labeled(streams.target), unlabeled)
+    def _batch(self, method: TransferMethod, streams: Streams, undeclared: frozenset[str]) -> Batch:
+        draws = {name: stream.draw() for name, stream in
+                 (("source", streams.source), ("target", streams.target), ("unlabeled", streams.unlabeled))
+                 if stream is not None}
 
-    def _step(self, method, streams, optimizer, scheduler, scaler) -> torch.Tensor:
+        def labeled(name):
+            draw = draws.get(name)
+            return (self.normalize(draw.images), draw.labels) if draw is not None else None
+
+        unlabeled = draws.get("unlabeled")
+        views = {name: {view: self.normalize(images) for view, images in draw.views.items()}
+                 for name, draw in draws.items() if draw.views}
+        source_domains = draws["source"].domains if "source" in draws else None
+        return Batch(labeled("source"), labeled("target"),
+                     self.normalize(unlabeled.images) if unlabeled is not None else None,
+                     source_domains=source_domains, views=views, method=method.name, undeclared=undeclared)
+
+    def _step(self, method, streams, updates, undeclared) -> torch.Tensor:
         method.train()
-        batch = self._batch(streams)
-        with self._autocast():
-            loss = method.training_step(batch)
-        optimizer.zero_grad(set_to_none=True)
+        batch = self._batch(method, streams, undeclared)
+        total = torch.zeros((), device=self.device)
+        for plan in updates:
+            for _ in range(plan.update.repeat if plan.update else 1):
+                with self._autocast():
+                    loss = (method.training_step(batch, plan.update.name) if plan.update
+                            else method.training_step(batch))
+                check_loss(method, loss, plan.update.name if plan.update else None)
+                method.zero_grad(set_to_none=True)
+                self._descend(plan, loss)
+                total += loss.detach().float()
+            plan.scheduler.step()
+        return total
+
+    def _descend(self, plan: OptimizerPlan, loss: torch.Tensor) -> None:
+        optimizer, scaler = plan.optimizer, plan.scaler
         if scaler is None:
             loss.backward()
             self._clip(optimizer)
@@ -193,8 +219,50 @@ class Trainer:
             self._clip(optimizer)
             scaler.step(optimizer)
             scaler.update()
-        scheduler.step()
-        return loss.detach().float()
+
+    def fit_online(self, method: TransferMethod, test: SplitTensors, batch_size: int,
+                   seed: int) -> TrainOutcome:
+        """The test-time setting: the method sees the test images once, in a seeded order, one batch
+        at a time; each batch is scored on the logits ``adapt`` returns, then the optimizer steps on
+        its loss (a constant rate: there is no horizon to schedule over). The curve has two points:
+        the model as it came (step 0) and the online pass."""
+        self._place(method)
+        started = self.clock.now()
+        before = self.evaluate(method, test)
+        eval_seconds, eval_flops = self.clock.now() - started, self._last_eval_flops
+        plan = build_optimizers(method, 0, self._scaled, schedule=False)[0]
+        order = torch.randperm(len(test), generator=torch.Generator().manual_seed(seed)).numpy()
+        predicted = np.empty(len(test), dtype=np.int64)
+        flops: dict[tuple, int] = {}
+        total_flops = 0
+        started = self.clock.now()
+        with PeakMemory(self.device) as memory:
+            for start in range(0, len(test), batch_size):
+                rows = np.sort(order[start:start + batch_size])
+                x = self.normalize(torch.from_numpy(np.asarray(test.images[rows])).to(self.device))
+                method.train()
+
+                def adapt():
+                    with self._autocast():
+                        logits, loss = method.adapt(x)
+                    check_loss(method, loss, None, "adapt")
+                    method.zero_grad(set_to_none=True)
+                    self._descend(plan, loss)
+                    return logits
+
+                if x.shape not in flops:
+                    logits, flops[x.shape] = count_flops(adapt)
+                else:
+                    logits = adapt()
+                total_flops += flops[x.shape]
+                predicted[rows] = logits.detach().argmax(1).cpu().numpy()
+        seconds = self.clock.now() - started
+        batches = -(-len(test) // batch_size)
+        curve = [CurvePoint(0, 0, 0.0, 0.0, *before),
+                 CurvePoint(batches, len(test), seconds, float(total_flops),
+                            top1(predicted, test.labels), mean_class_accuracy(predicted, test.labels))]
+        return TrainOutcome(curve, batches, len(test), seconds, eval_seconds, float(total_flops),
+                            float(eval_flops), memory.peak, memory.kind, stepped_parameters([plan]))
 
     @staticmethod
     def _clip(optimizer) -> None:
