@@ -29,3 +29,10 @@ def test_trainer_overhead_prints_its_ratio():
     out = run_benchmark("trainer_overhead.py", "--steps", "5", "--repeats", "1")
 
     assert ratio(out, "overhead ratio") > 0
+
+
+def test_leaderboard_benchmark_prints_its_loading_ratios_and_render_times():
+    out = run_benchmark("leaderboard.py", "--sizes", "200,400", "--render", "200")
+
+    assert ratio(out, "ratio 400 / 200 records") > 0
+    assert "overview of 200 records (4 boards)" in out and "every cache warm" in out

@@ -2,14 +2,50 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
+from tlarena import __version__
 from tlarena.registry import UnknownName
+from tlarena.spec import Budget
 from tlarena.usage import UsageError
 
 DEFAULT_SUITE = "embedded"
 DEFAULT_BACKBONE = "lenet"
+
+
+# What an option left unset means, for --help: these defaults are decided after parsing.
+_IMPLIED = {"methods": "every registered method", "pairs": "the pairs of --suite",
+            "settings": "each pair's settings", "plugin": "only installed plugins",
+            "steps": Budget().steps, "source_steps": Budget().source_steps,
+            "batch_size": Budget().batch_size, "shots": Budget().shots,
+            "eval_points": Budget().eval_points, "output": "standard output",
+            "config": "the dataset's only one", "suite": "every suite",
+            "hp": "each method's defaults"}
+
+
+class _DefaultsFormatter(argparse.HelpFormatter):
+    """Every option's help ends with its default, unless its text already says it."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if not action.option_strings or action.required or "default" in text or action.default is False \
+                or isinstance(action, (argparse._HelpAction, argparse._VersionAction)):
+            return text
+        default = action.default
+        if default is None or default is argparse.SUPPRESS:
+            default = _IMPLIED.get(action.dest)
+        if default is None:
+            return text
+        return f"{text} (default: {str(default).replace('%', '%%')})".strip()
+
+
+_RESULTS_HELP = "the run records' folder (default: $TLARENA_RESULTS, else results)"
+
+
+def _results_default() -> Path:
+    return Path(os.environ.get("TLARENA_RESULTS", "results"))
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -20,11 +56,13 @@ def _parser() -> argparse.ArgumentParser:
                         help="load a plugin module that is not installed (repeatable)")
     common.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS, metavar="DIR",
                         help="local copies of hub datasets (default: $TLARENA_DATA_DIR)")
-    parser = argparse.ArgumentParser(prog="tlarena", description=__doc__, parents=[common])
+    parser = argparse.ArgumentParser(prog="tlarena", description=__doc__, parents=[common],
+                                     formatter_class=_DefaultsFormatter)
+    parser.add_argument("--version", action="version", version=f"tlarena {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     def command(name: str, **kwargs) -> argparse.ArgumentParser:
-        return commands.add_parser(name, parents=[common], **kwargs)
+        return commands.add_parser(name, parents=[common], formatter_class=_DefaultsFormatter, **kwargs)
 
     run = command("run", help="run the grid and record every run")
     run.add_argument("--all", action="store_true", help="every method and pair of the suite")
@@ -43,7 +81,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--shots", type=int, help="labels per class in the few-shot setting")
     run.add_argument("--eval-points", type=int, help="evaluations along the learning curve")
     run.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
-    run.add_argument("--results", type=Path, default=Path("results"))
+    run.add_argument("--results", type=Path, default=_results_default(), help=_RESULTS_HELP)
     run.add_argument("--rerun", action="store_true", help="run recorded specs again")
     run.add_argument("--hparam-samples", type=int, default=1, metavar="N",
                      help="hyperparameter configurations per cell: the defaults, then N-1 seeded draws "
@@ -55,13 +93,14 @@ def _parser() -> argparse.ArgumentParser:
                           "(transductive, as the UDA literature does) or on a held-out 20%% "
                           "(default: transductive)")
 
-    listing = command("list", help="list methods, pairs, backbones or plugins")
-    listing.add_argument("what", choices=["methods", "pairs", "backbones", "plugins"])
+    listing = command("list", help="list methods, pairs, suites, backbones or plugins")
+    listing.add_argument("what", choices=["methods", "pairs", "suites", "backbones", "plugins"])
     listing.add_argument("--suite", help="only the pairs of this suite")
 
     show = command("show", help="print the leaderboard from recorded runs")
-    show.add_argument("--results", type=Path, default=Path("results"))
-    show.add_argument("--format", choices=["table", "csv", "markdown", "latex", "json"], default="table")
+    show.add_argument("--results", type=Path, default=_results_default(), help=_RESULTS_HELP)
+    show.add_argument("--format", choices=["table", "csv", "markdown", "latex", "json"], default="table",
+                      help="table: as printed; latex: booktabs, escaped")
     show.add_argument("--cells", action="store_true", help="per (method, pair, setting) instead")
     show.add_argument("--output", type=Path, help="write the export here instead of stdout")
     show.add_argument("--selection", default="default",
@@ -73,12 +112,17 @@ def _parser() -> argparse.ArgumentParser:
 
     reproduce = command("reproduce", help="run one recorded spec again; print old vs new metrics")
     reproduce.add_argument("record", help="a record file, or a run key in --results")
-    reproduce.add_argument("--results", type=Path, default=Path("results"))
+    reproduce.add_argument("--results", type=Path, default=_results_default(), help=_RESULTS_HELP)
     reproduce.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+
+    board = command("leaderboard", help="start the leaderboard app (Streamlit) in the browser")
+    board.add_argument("--results", type=Path, default=_results_default(), help=_RESULTS_HELP)
+    board.add_argument("--port", type=int, default=8501)
+    board.add_argument("--address", default="127.0.0.1", help="where the app listens")
 
     data = command("data", help="bring local dataset files into the --data-dir layout")
     data_commands = data.add_subparsers(dest="data_command", required=True)
-    importer = data_commands.add_parser("import", parents=[common],
+    importer = data_commands.add_parser("import", parents=[common], formatter_class=_DefaultsFormatter,
                                         help="convert idx / hdf5 / npz / image folders")
     importer.add_argument("format", choices=["idx", "hdf5", "npz", "imagefolder"])
     importer.add_argument("--hub-id", required=True, help="the hub dataset this copy stands in for")

@@ -19,7 +19,7 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, 
 from rich.table import Table
 from rich.text import Text
 
-from tlarena import aggregate
+from tlarena import aggregate, overview, terminal
 from tlarena.backbones import parse_weights
 from tlarena.environment import device_name, find_device
 from tlarena.pairs import HubDataset, MultiSource
@@ -192,52 +192,51 @@ def _progress(total: int):
     yield advance
 
 
-def _print_board(frame: pd.DataFrame, cells: bool, selection: str = DEFAULT) -> None:
+def _print_board(frame: pd.DataFrame, cells: bool, selection: str = DEFAULT,
+                 out: Console | None = None) -> None:
+    out = out or console
+    for renderable in _board_renderables(frame, cells, selection, out):
+        out.print(renderable, highlight=False)
+
+
+def _board_renderables(frame: pd.DataFrame, cells: bool, selection: str, out: Console) -> list:
+    """The overview boards (``--cells``: every cell apart), fitted to ``out``'s width."""
     if frame.empty:
-        console.print("no runs recorded yet")
-        return
-    table = _table(frame, cells, selection)
-    if table.empty:
-        console.print("no successful runs to rank yet")
-        return
-    title = ("runs per cell (mean over seeds; a cell is everything but the seed)" if cells else
-             f"leaderboard (model selection: {selection}; mean top-1 over pairs, rank within each pair)")
-    table = aggregate.for_display(table)
-    if cells:   # the terminal gets the headline columns; exports keep every one
+        return ["no runs recorded yet"]
+    if cells:
+        table = aggregate.cells(frame)
+        if table.empty:
+            return ["no successful runs to rank yet"]
+        # the terminal gets the headline columns; exports keep every one
+        table = aggregate.for_display(table)
         table = table[[c for c in table if c not in _EXPORT_ONLY]]
-    console.print(_rich_table(table, title))
+        title = "runs per cell (mean over seeds; a cell is everything but the seed)"
+        return [_fitted_frame(out, table, title, prose=("hparams", "data"))]
+    found, notes = overview.boards(frame, selection)
+    if frame["status"].eq("ok").sum() == 0:
+        notes.append("no successful runs to rank yet")
+    named = overview.named_fields(found)
+    shown: list = []
+    for board in found:
+        shown.append(_fitted_frame(out, board.table, board.title(named), transposable=True))
+        shown += [f"  {note}" for note in board.notes]
+    return shown + [f"note: {note}" for note in notes] + [overview.legend(selection)]
+
+
+def _fitted_frame(out: Console, table: pd.DataFrame, title: str, prose: tuple[str, ...] = (),
+                  transposable: bool = False):
+    numeric = tuple(str(c) for c in table if table[c].dtype.kind in "fiu")
+    rows = [[_cell(v) for v in row] for row in table.itertuples(index=False)]
+    return terminal.fitted(out, [str(c) for c in table], rows, title, prose=prose, numeric=numeric,
+                           transposable=transposable)
 
 
 _EXPORT_ONLY = ("top1_std", "steps_to_95", "train_flops", "peak_memory_bytes", "trainable_params")
 
 
-def _table(frame: pd.DataFrame, cells: bool, selection: str) -> pd.DataFrame:
-    """Per cell (``--cells``: every spec field but the seed), or the leaderboard under a rule."""
-    if frame.empty:
-        return frame
-    if cells:
-        return aggregate.cells(frame)
-    chosen, unscored = aggregate.select(frame, selection)
-    if unscored:
-        errors.print(f"note: selection rule {selection} cannot score {unscored} (cell, seed) groups "
-                     f"(their setting lacks the data it needs); they are left out", highlight=False)
-    return aggregate.leaderboard(aggregate.selected_cells(frame, selection))
-
-
 def _add_row(table: Table, *cells: str) -> None:
     # Cells are data, not markup: "[cropped_digits]" or a plugin's error must print as written.
     table.add_row(*(Text(str(cell)) for cell in cells))
-
-
-def _rich_table(frame: pd.DataFrame, title: str) -> Table:
-    table = Table(title=title)
-    for column in frame.columns:
-        # fold, never truncate with an ellipsis: users type these names
-        table.add_column(str(column), justify="right" if frame[column].dtype.kind in "fiu" else "left",
-                         overflow="fold")
-    for row in frame.itertuples(index=False):
-        _add_row(table, *[_cell(v) for v in row])
-    return table
 
 
 def _cell(value) -> str:
@@ -251,36 +250,48 @@ def _cell(value) -> str:
 
 def list_(args) -> int:
     arena = _arena(args)
+    prose = ("paper", "description", "problems", "registered", "source", "target")
     if args.what == "methods":
-        table = Table("method", "family", "settings", "starts from", "paper", title="methods")
-        for m in arena.methods:
-            _add_row(table, m.name, m.family, ", ".join(sorted(s.value for s in m.settings)), m.init, m.paper)
+        header = ["method", "family", "settings", "starts from", "paper"]
+        rows = [[m.name, m.family, ", ".join(sorted(s.value for s in m.settings)), m.init, m.paper]
+                for m in arena.methods]
     elif args.what == "pairs":
         # With --suite the data already here is opened to show its sizes; nothing is downloaded.
-        columns = ["pair", "suite", "kind", "classes", "source", "target"]
-        table = Table(*columns, *(["source train/test", "target train/test"] if args.suite else []),
-                      title="pairs")
-        for p in arena.pairs:
-            if args.suite and p.suite != args.suite:
-                continue
-            kind = "domain adaptation" if p.shared_label_space else "task transfer"
-            classes = f"{len(p.source.classes)}→{len(p.target.classes)}"
-            sizes = [_sizes(p.source), _sizes(p.target)] if args.suite else []
-            _add_row(table, p.name, p.suite, kind, classes, _where(p.source), _where(p.target), *sizes)
+        header = ["pair", "suite", "kind", "classes", "source", "target",
+                  *(["source train/test", "target train/test"] if args.suite else [])]
         if args.suite:
             _suite_pairs(arena, args.suite)
+        rows = [[p.name, p.suite, _kind(p), f"{len(p.source.classes)}→{len(p.target.classes)}",
+                 _where(p.source), _where(p.target),
+                 *([_sizes(p.source), _sizes(p.target)] if args.suite else [])]
+                for p in arena.pairs if not args.suite or p.suite == args.suite]
+    elif args.what == "suites":
+        header = ["suite", "pairs", "domain adaptation", "task transfer", "first pair"]
+        rows = [[suite, len(pairs), sum(p.shared_label_space for p in pairs),
+                 sum(not p.shared_label_space for p in pairs), pairs[0].name]
+                for suite, pairs in _by_suite(arena).items()]
     elif args.what == "backbones":
-        table = Table("backbone", "timm model", "weights", "description", title="backbones")
-        for b in arena.backbones:
-            _add_row(table, b.name, b.model, b.weights, b.description)
+        header = ["backbone", "timm model", "weights", "description"]
+        rows = [[b.name, b.model, b.weights, b.description] for b in arena.backbones]
         console.print("any timm model name works too, e.g. --backbone resnet18 --weights hub")
     else:
-        table = Table("plugin", "origin", "registered", "problems", title="plugins")
-        for info in arena.plugins:
-            registered = "; ".join(_summary(kind, names) for kind, names in info.registered.items())
-            _add_row(table, info.name, info.origin, registered or "-", "; ".join(info.errors) or "-")
-    console.print(table)
+        header = ["plugin", "origin", "registered", "problems"]
+        rows = [[info.name, info.origin,
+                 "; ".join(_summary(kind, names) for kind, names in info.registered.items()) or "-",
+                 "; ".join(info.errors) or "-"] for info in arena.plugins]
+    console.print(terminal.fitted(console, header, rows, args.what, prose=prose))
     return 0
+
+
+def _kind(pair) -> str:
+    return "domain adaptation" if pair.shared_label_space else "task transfer"
+
+
+def _by_suite(arena: Arena) -> dict[str, list]:
+    suites: dict[str, list] = {}
+    for pair in arena.pairs:
+        suites.setdefault(pair.suite, []).append(pair)
+    return dict(sorted(suites.items()))
 
 
 def _where(source) -> str:
@@ -330,15 +341,53 @@ def show(args) -> int:
     for problem in problems:
         errors.print(f"[yellow]warning:[/] {problem}", highlight=False)
     if args.format == "table":
-        _print_board(frame, args.cells, args.selection)
+        if args.output is None:
+            _print_board(frame, args.cells, args.selection)
+            return 0
+        with args.output.open("w") as handle:   # plain text as wide as the table needs
+            _print_board(frame, args.cells, args.selection,
+                         out=Console(file=handle, width=250, color_system=None))
+        errors.print(f"wrote {args.output}")
         return 0
-    text = aggregate.export(aggregate.for_display(_table(frame, args.cells, args.selection)), args.format)
+    text = _export(frame, args.cells, args.selection, args.format)
     if args.output:
         args.output.write_text(text)
         errors.print(f"wrote {args.output}")
     else:
         sys.stdout.write(text + ("\n" if not text.endswith("\n") else ""))
     return 0
+
+
+def _export(frame: pd.DataFrame, cells: bool, selection: str, fmt: str) -> str:
+    """``--cells``: every cell apart; otherwise the overview boards (what the app downloads)."""
+    if cells:
+        return aggregate.export(aggregate.for_display(aggregate.cells(frame) if not frame.empty
+                                                      else frame), fmt)
+    found, notes = overview.boards(frame, selection)
+    for note in notes:
+        errors.print(f"note: {note}", highlight=False)
+    return overview.export(found, fmt)
+
+
+def leaderboard(args) -> int:
+    """Start the Streamlit app on ``--results``; it runs until Ctrl+C."""
+    import importlib.util
+    import subprocess
+
+    if importlib.util.find_spec("streamlit") is None:
+        raise UsageError("the leaderboard needs Streamlit: pip install 'tlarena[leaderboard]'")
+    if not args.results.is_dir():
+        raise UsageError(f"no results directory {str(args.results)!r}; run `tlarena run --all` first")
+    app = Path(importlib.util.find_spec("tlarena_leaderboard").origin).parent / "app.py"
+    env = {**os.environ, "TLARENA_RESULTS": str(args.results.resolve()),
+           "TLARENA_PLUGINS": ",".join(args.plugin)}
+    console.print(f"leaderboard of {args.results}/ at http://{args.address}:{args.port} "
+                  f"(Ctrl+C stops it)", highlight=False)
+    return subprocess.call([sys.executable, "-m", "streamlit", "run", str(app),
+                            "--server.address", args.address, "--server.port", str(args.port),
+                            "--server.headless", "true", "--browser.gatherUsageStats", "false",
+                            "--client.toolbarMode", "viewer"],
+                           env=env)
 
 
 def reproduce(args) -> int:
@@ -394,4 +443,5 @@ def _comparison(old: RunRecord, new: RunRecord) -> list[tuple[str, str, str]]:
     return [(name, str(before.get(name)), str(after.get(name))) for name in dict.fromkeys([*before, *after])]
 
 
-COMMANDS = {"run": run, "list": list_, "show": show, "data": data, "reproduce": reproduce}
+COMMANDS = {"run": run, "list": list_, "show": show, "data": data, "reproduce": reproduce,
+            "leaderboard": leaderboard}

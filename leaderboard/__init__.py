@@ -1,0 +1,1 @@
+"""The tlarena leaderboard: a Streamlit app over the run records (``tlarena leaderboard``)."""

@@ -1,0 +1,46 @@
+"""The app's charts as Vega-Lite (altair) specs, built from plain frames so tests can read them."""
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+AXES = {"step": "optimizer steps", "samples": "training samples", "flops": "training FLOPs",
+        "train_flops": "training FLOPs (method's own)", "train_seconds": "training wall time (s)"}
+
+
+def curve_bands(curves: pd.DataFrame, x: str) -> pd.DataFrame:
+    """Per (series, x): mean top-1 over seeds and the band from the lowest to the highest seed."""
+    return (curves.groupby(["series", x], as_index=False)
+            .agg(top1=("top1", "mean"), low=("top1", "min"), high=("top1", "max"), seeds=("top1", "count")))
+
+
+def learning_curves(bands: pd.DataFrame, x: str) -> alt.Chart:
+    base = alt.Chart(bands).encode(x=alt.X(f"{x}:Q", title=AXES[x]),
+                                   color=alt.Color("series:N", title="method"))
+    band = base.mark_area(opacity=0.2).encode(y=alt.Y("low:Q", title="top-1 (target test)"), y2="high:Q")
+    line = base.mark_line(point=True).encode(
+        y="top1:Q", tooltip=["series:N", f"{x}:Q", alt.Tooltip("top1:Q", format=".3f"), "seeds:Q"])
+    return (band + line).properties(height=320)
+
+
+def pareto_front(points: pd.DataFrame, cost: str, accuracy: str = "top1") -> pd.DataFrame:
+    """The points no other point beats on both axes (lower cost and higher accuracy), by cost."""
+    ordered = points.dropna(subset=[cost, accuracy]).sort_values([cost, accuracy], ascending=[True, False])
+    best, front = float("-inf"), []
+    for index, value in zip(ordered.index, ordered[accuracy]):
+        if value > best:
+            front.append(index)
+            best = value
+    return ordered.loc[front]
+
+
+def cost_accuracy(points: pd.DataFrame, cost: str) -> alt.Chart:
+    """Accuracy against cost, one point per method, the Pareto front as a step line."""
+    front = pareto_front(points, cost).assign(front="Pareto front")
+    x = alt.X(f"{cost}:Q", title=AXES[cost], scale=alt.Scale(type="log"))
+    dots = alt.Chart(points).mark_circle(size=90).encode(
+        x=x, y=alt.Y("top1:Q", title="mean top-1 over pairs"), color=alt.Color("method:N"),
+        tooltip=["method:N", alt.Tooltip("top1:Q", format=".3f"), f"{cost}:Q", "hardware:N"])
+    line = alt.Chart(front).mark_line(interpolate="step-after", strokeDash=[4, 3], color="gray").encode(
+        x=x, y="top1:Q", detail="front:N")
+    return (line + dots).properties(height=320)

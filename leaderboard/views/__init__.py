@@ -1,0 +1,1 @@
+"""One module per view of the leaderboard; each has ``render(context)``."""

@@ -1,0 +1,108 @@
+"""`tlarena show`, `list`, `--help` and `--version` as a new user meets them."""
+import argparse
+import sys
+
+import pytest
+from rich.console import Console
+
+from tlarena import commands
+from tlarena.cli import _DefaultsFormatter, _parser, main
+from tlarena_leaderboard import synthetic
+
+LONG = "domainnet-clipart->domainnet-real"
+
+
+@pytest.fixture
+def results(tmp_path):
+    records = [synthetic.record(method, pair, seed, top1=0.6 + 0.1 * index + 0.01 * seed)
+               for index, method in enumerate(("scratch", "fine-tune", "synth_method"))
+               for pair in ("synth-digits->synth-digits-colour", LONG) for seed in range(3)]
+    records += [synthetic.record("dann", LONG, 0, status="failed", reason="out of memory"),
+                synthetic.record("dann", "synth-digits->synth-digits-colour", 0, status="n/a",
+                                 reason="needs unlabeled target"),
+                synthetic.record("linear-probe", LONG, 0)]
+    return synthetic.write(tmp_path / "results", records)
+
+
+@pytest.fixture
+def narrow(capsys, monkeypatch):
+    """Run the CLI on a terminal of the given width."""
+    def run(width: int, *args: str) -> str:
+        monkeypatch.setattr(commands, "console", Console(file=sys.stdout, width=width, color_system=None))
+        monkeypatch.setattr(commands, "errors", Console(file=sys.stderr, width=width, color_system=None))
+        assert main(list(args)) == 0
+        return capsys.readouterr().out
+
+    return run
+
+
+@pytest.mark.parametrize("width", [80, 120])
+def test_show_never_cuts_a_name_on_a_narrow_terminal(narrow, results, width):
+    out = narrow(width, "show", "--results", str(results))
+    lines = out.splitlines()
+    assert any(LONG in line for line in lines) and any("synth-digits->synth-digits-colour" in line for line in lines)
+    assert "…" not in out and all(len(line) <= width for line in lines)
+
+
+@pytest.mark.parametrize("what", ["methods", "pairs", "suites"])
+def test_list_never_cuts_a_name_at_80_columns(narrow, what):
+    out = narrow(80, "list", what)
+    assert "…" not in out
+    if what == "pairs":
+        assert "domainnet-clipart->domainnet-real" in out
+
+
+def test_list_suites_names_each_suite_with_its_pairs(narrow):
+    out = narrow(200, "list", "suites")
+    assert "embedded" in out and "domainnet" in out and "office-home" in out and "task transfer" in out
+
+
+def test_show_says_which_cells_failed_are_na_or_missing_and_who_is_tied(narrow, results):
+    out = narrow(250, "show", "--results", str(results))
+    assert "failed: out of memory" in out and "n/a: needs unlabeled target" in out
+    assert "missing: no run recorded" in out and "tied with leader" in out and "leader" in out
+
+
+def test_show_output_with_the_default_format_writes_the_table(cli, results, tmp_path):
+    target = tmp_path / "board.txt"
+    result = cli("show", "--results", str(results), "--output", str(target))
+    assert result.code == 0 and "fine-tune" in target.read_text() and "± " in target.read_text()
+
+
+def test_show_latex_escapes_underscores(cli, results):
+    result = cli("show", "--results", str(results), "--format", "latex")
+    assert r"synth\_method" in result.out and "synth_method" not in result.out and r"\toprule" in result.out
+
+
+def test_results_come_from_the_environment(cli, results, monkeypatch):
+    monkeypatch.setenv("TLARENA_RESULTS", str(results))
+    result = cli("show", "--format", "csv")
+    assert result.code == 0 and "fine-tune" in result.out
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0 and capsys.readouterr().out.strip() == "tlarena 0.1.0"
+
+
+def _options(parser: argparse.ArgumentParser):
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                yield from _options(sub)
+        elif action.option_strings and not isinstance(action, (argparse._HelpAction, argparse._VersionAction)):
+            yield parser.prog, action
+
+
+def test_help_shows_every_default():
+    formatter = _DefaultsFormatter("tlarena")
+    undocumented = [f"{prog} {action.option_strings[0]}" for prog, action in _options(_parser())
+                    if not action.required and action.default is not False
+                    and "default" not in formatter._get_help_string(action)]
+    assert undocumented == []
+
+
+def test_leaderboard_without_results_says_how_to_get_them(cli, tmp_path):
+    result = cli("leaderboard", "--results", str(tmp_path / "none"))
+    assert result.code == 2 and "tlarena run --all" in result.err
