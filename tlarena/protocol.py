@@ -18,7 +18,7 @@ import json
 import textwrap
 
 PROTOCOL = 3
-FINGERPRINT = "86ea5808e243eaa7"
+FINGERPRINT = "80c8bb4886111204"
 
 
 def decisive() -> dict[str, object]:
