@@ -35,13 +35,12 @@ def main() -> None:
     import datasets
 
     import tlarena_plugins.backbones  # noqa: F401  registers lenet in timm
-    from tlarena import data
     from tlarena.backbones import create_model
-    from tlarena.data import BatchStream, ImageSpec, split_tensors
+    from tlarena.data import BatchStream, ImageSpec, split_tensors, tensors
+    from tlarena.data.hub import set_data_dir
+    from tlarena.data.importer import import_data
     from tlarena.environment import device_name
-    from tlarena.local_data import import_data
     from tlarena.methods import Network
-    from tlarena.sources import set_data_dir
     from tlarena.trainer import Normalizer, Streams, Trainer
     from tlarena_plugins.methods.fine_tune import FineTune
     from tlarena_plugins.suites.digits import USPS
@@ -56,24 +55,24 @@ def main() -> None:
     started = time.perf_counter()
     train = split_tensors(USPS, "train", image)
     first = time.perf_counter() - started
-    decoded_first = data.decode_count
+    decoded_first = tensors.decode_count
     started = time.perf_counter()
     train = split_tensors(USPS, "train", image)
     second = time.perf_counter() - started
     print(f"device: {device_name(device)}; torch {torch.__version__}; USPS train, {len(train)} images")
     print(f"first load : {first:6.2f} s, images decoded so far: {decoded_first}")
-    print(f"second load: {second:6.2f} s, images decoded so far: {data.decode_count} "
-          f"(new decodes: {data.decode_count - decoded_first})")
+    print(f"second load: {second:6.2f} s, images decoded so far: {tensors.decode_count} "
+          f"(new decodes: {tensors.decode_count - decoded_first})")
 
     normalize = Normalizer((0.5,) * 3, (0.5,) * 3, device)
     stream = BatchStream(train, args.batch, seed=0, device=device)
     epoch_batches = len(train) // args.batch
-    before = data.decode_count
+    before = tensors.decode_count
     started = time.perf_counter()
     for _ in range(2 * epoch_batches):   # two epochs of batches
         normalize(stream.next()[0])
     loader = (time.perf_counter() - started) / (2 * epoch_batches)
-    print(f"two epochs of batches: {2 * epoch_batches} batches, new decodes: {data.decode_count - before}")
+    print(f"two epochs of batches: {2 * epoch_batches} batches, new decodes: {tensors.decode_count - before}")
 
     method = FineTune(Network(create_model("lenet", 10)), 10, {"lr": 0.01, "weight_decay": 5e-4})
     trainer = Trainer(device, normalize)

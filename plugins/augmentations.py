@@ -1,6 +1,6 @@
 """Built-in augmentations, registered through the `tlarena` entry-point group like any plugin.
 
-- ``flip-crop``: the protocol's augmentation for object photos (``tlarena.augment.flip_crop``).
+- ``flip-crop``: the protocol's augmentation for object photos (``tlarena.data.augment.flip_crop``).
 - ``weak`` and ``strong``: FixMatch's pair of views (Sohn et al., "FixMatch: Simplifying
   Semi-Supervised Learning with Consistency and Confidence", NeurIPS 2020). Weak is a random
   horizontal flip and a translation by up to 12.5 % (``flip_crop``); strong is weak followed by
@@ -14,7 +14,7 @@ import torch
 from torchvision.transforms import v2
 
 import tlarena
-from tlarena.augment import flip_crop
+from tlarena.data.augment import flip_crop
 
 _STRONG = v2.Compose([v2.RandAugment(num_ops=2, magnitude=9),
                       v2.RandomErasing(p=1.0, scale=(1 / 16, 1 / 4), ratio=(1.0, 1.0), value=127)])

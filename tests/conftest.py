@@ -64,7 +64,7 @@ def tlarena_process(*args: str, cwd: Path | None = None, env: dict | None = None
 @pytest.fixture
 def offline(monkeypatch):
     """No hub, no data dir from the environment, and the data dir reset afterwards."""
-    from tlarena.sources import set_data_dir
+    from tlarena.data.hub import set_data_dir
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.delenv("TLARENA_DATA_DIR", raising=False)

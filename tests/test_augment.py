@@ -1,7 +1,7 @@
 """Train-time augmentation: crops and flips move pixels, never invent them; digits are left alone."""
 import torch
 
-from tlarena.augment import flip_crop
+from tlarena.data.augment import flip_crop
 from tlarena.plugins import load_arena
 
 

@@ -11,9 +11,9 @@ from conftest import SHARED_DATA, requires_shared_data
 
 from datasets import DatasetDict, load_from_disk
 
-from tlarena.local_data import import_data
+from tlarena.data.importer import import_data
 from tlarena.records import read_records
-from tlarena.sources import dataset_dir, set_data_dir
+from tlarena.data.hub import dataset_dir, set_data_dir
 
 MNIST = SHARED_DATA / "mnist"
 BUDGET = ["--steps", "60", "--source-steps", "300", "--eval-points", "2", "--seeds", "0"]

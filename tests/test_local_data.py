@@ -8,8 +8,8 @@ from conftest import SHARED_DATA, requires_shared_data
 from fixtures_hub import write_image_folders
 
 from tlarena import HubDataset
-from tlarena.local_data import import_data, parse_splits
-from tlarena.sources import load_split
+from tlarena.data.importer import import_data, parse_splits
+from tlarena.data.hub import load_split
 from tlarena_plugins.suites import digits
 
 MNIST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]

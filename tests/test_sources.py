@@ -7,7 +7,7 @@ from fixtures_hub import write_hub_copy, write_image_folders
 
 import tlarena
 from tlarena import HubDataset
-from tlarena.sources import DataUnavailable, load_split, set_data_dir
+from tlarena.data.hub import DataUnavailable, load_split, set_data_dir
 
 DIGITS = tuple(str(d) for d in range(10))
 MNIST = HubDataset("mnist", "ylecun/mnist", DIGITS, revision="77f3279092a1c1579b2250db8eafed0ad422088c")
@@ -88,7 +88,7 @@ def test_a_hub_failure_becomes_one_message_without_the_http_traceback(offline, m
     def failing_load(*args, **kwargs):
         raise ConnectionError("503 Service Unavailable\n(and forty lines of retries)")
 
-    monkeypatch.setattr("tlarena.sources._hub_online", lambda: True)
+    monkeypatch.setattr("tlarena.data.hub._hub_online", lambda: True)
     monkeypatch.setattr(datasets, "load_dataset", failing_load)
 
     with pytest.raises(DataUnavailable) as raised:
@@ -106,7 +106,7 @@ def test_listing_sizes_reads_only_the_hugging_face_cache_even_online(cli, offlin
         hub_offline_at_each_load.append(datasets.config.HF_HUB_OFFLINE)
         raise FileNotFoundError("not in the cache")
 
-    monkeypatch.setattr("tlarena.sources._hub_online", lambda: True)
+    monkeypatch.setattr("tlarena.data.hub._hub_online", lambda: True)
     monkeypatch.setattr(datasets, "load_dataset", load_from_cache_only)
 
     listed = cli("list", "pairs", "--suite", "digits")

@@ -9,7 +9,7 @@ from fixtures_hub import HUB_FEATURES, write_hub_copy, write_image_folders
 
 from tlarena.plugins import load_arena
 from tlarena.records import read_records
-from tlarena.sources import DataUnavailable, load_split, set_data_dir
+from tlarena.data.hub import DataUnavailable, load_split, set_data_dir
 from tlarena_plugins.suites import (
     SUITES, cifar_stl, digits, domainnet, office31, office_home, pacs, visda, vlcs,
 )

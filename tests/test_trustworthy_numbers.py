@@ -12,7 +12,7 @@ from tlarena.pairs import DomainPair, HubDataset
 from tlarena.partition import Evaluation, cut, evaluation_for
 from tlarena.records import read_records
 from tlarena.settings import Setting
-from tlarena.sources import set_data_dir
+from tlarena.data.hub import set_data_dir
 
 TINY = ["--steps", "4", "--source-steps", "30", "--eval-points", "1", "--seeds", "0", "--batch-size", "8"]
 PACS = ("dog", "elephant", "giraffe", "guitar", "horse", "house", "person")

@@ -4,8 +4,8 @@ The public API for plugin authors is what this module exports.
 """
 import pluggy
 
-from tlarena.augment import Augmentation
 from tlarena.backbones import Backbone
+from tlarena.data.augment import Augmentation
 from tlarena.methods import FAMILIES, Batch, ContractError, Network, Progress, TargetImages, TransferMethod, Update
 from tlarena.pairs import BuiltDataset, DataSource, DomainPair, HubDataset, MultiSource
 from tlarena.settings import Setting

@@ -31,7 +31,7 @@ from tlarena.models import resolve_backbone
 from tlarena.runner import Runner
 from tlarena.selection import DEFAULT
 from tlarena.settings import parse_setting
-from tlarena.sources import DataUnavailable, get_data_dir, load_split, set_data_dir
+from tlarena.data.hub import DataUnavailable, get_data_dir, load_split, set_data_dir
 from tlarena.protocol import PROTOCOL
 from tlarena.spec import Budget
 from tlarena.usage import UsageError, csv_items, pair_names, seed_list
@@ -316,7 +316,7 @@ def _sizes(source) -> str:
 
 
 def data(args) -> int:
-    from tlarena.local_data import import_data, parse_splits
+    from tlarena.data.importer import import_data, parse_splits
 
     if args.data_dir is None and get_data_dir() is None:
         raise UsageError("say where to write: --data-dir DIR (or set TLARENA_DATA_DIR)")

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Callable
 import pluggy
 
 if TYPE_CHECKING:
-    from tlarena.augment import Augmentation
+    from tlarena.data.augment import Augmentation
     from tlarena.backbones import Backbone
     from tlarena.methods import TransferMethod
     from tlarena.pairs import DomainPair

@@ -108,7 +108,7 @@ class DomainPair:
     suite: str
     description: str = ""
     name: str = ""
-    augment: str = "none"       # train-time augmentation: a key of tlarena.augment.AUGMENTATIONS
+    augment: str = "none"       # train-time augmentation: a registered Augmentation's name
 
     def __post_init__(self):
         if not self.name:

@@ -17,8 +17,8 @@ from pathlib import Path
 import pluggy
 
 from tlarena import hookspecs
-from tlarena.augment import NONE, Augmentation
 from tlarena.backbones import Backbone
+from tlarena.data.augment import NONE, Augmentation
 from tlarena.methods import FAMILIES, TransferMethod
 from tlarena.pairs import DomainPair
 from tlarena.registry import RegistrationError, Registry

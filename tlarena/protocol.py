@@ -24,8 +24,9 @@ FINGERPRINT = "80c8bb4886111204"
 def decisive() -> dict[str, object]:
     """Everything that decides a number, by name: functions and classes by their code, constants
     by their value."""
-    from tlarena import (assemble, augment, data, metrics, models, optimizers, partition, runner, selection, settings,
+    from tlarena import (assemble, metrics, models, optimizers, partition, runner, selection, settings,
                          source_models, spec, streams, trainer)
+    from tlarena.data import augment, stream, tensors
 
     return {
         "optimizers": optimizers,
@@ -33,8 +34,8 @@ def decisive() -> dict[str, object]:
         "trainer.Normalizer": trainer.Normalizer,
         "trainer.Trainer": trainer.Trainer,
         "trainer.CLIP_NORM": trainer.CLIP_NORM,
-        "data.decode": data._decode_to,
-        "data.BatchStream": data.BatchStream,
+        "data.decode": tensors._decode_to,
+        "data.BatchStream": stream.BatchStream,
         "augment": augment,
         "partition": partition,
         "selection": selection,

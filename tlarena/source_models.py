@@ -19,9 +19,10 @@ import torch
 import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 
-from tlarena.augment import NONE, Augmentation
 from tlarena.backbones import Backbone, create_model
 from tlarena.data import BatchStream
+from tlarena.data.augment import NONE, Augmentation
+from tlarena.data.hub import cache_root
 from tlarena.methods import Batch, Network, TransferMethod
 from tlarena.models import seed_everything
 from tlarena.pairs import DomainPair
@@ -30,7 +31,6 @@ from tlarena.protocol import PROTOCOL
 from tlarena.records import SharedCost
 from tlarena.registry import Registry
 from tlarena.settings import Setting
-from tlarena.sources import cache_root
 from tlarena.spec import Budget
 from tlarena.trainer import Normalizer, Streams, Trainer
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import torch
 
-from tlarena.augment import NONE, Augment, Augmentation
 from tlarena.data import BatchStream, SplitTensors
+from tlarena.data.augment import NONE, Augment, Augmentation
 from tlarena.methods import TransferMethod
 from tlarena.partition import Parts
 from tlarena.registry import Registry

@@ -4,7 +4,7 @@ Suites (one module each): ``digits`` and ``fashion-mnist`` (``digits``), ``offic
 ``domainnet``, ``cifar-stl``, and the local-only ``office-31``, ``visda-2017`` and ``vlcs``. Hub
 datasets download on first use at a pinned revision, or are read from a local copy under the data
 dir (``--data-dir`` / ``TLARENA_DATA_DIR``); the local-only suites document their folder layout in
-their module. See ``tlarena.sources`` for the local layouts and ``tlarena data import`` for
+their module. See ``tlarena.data.hub`` for the local layouts and ``tlarena data import`` for
 converting files you have.
 """
 import tlarena

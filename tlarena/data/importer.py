@@ -49,7 +49,7 @@ import datasets
 import numpy as np
 from PIL import Image
 
-from tlarena.sources import IMAGE_SUFFIXES, dataset_dir
+from tlarena.data.hub import IMAGE_SUFFIXES, dataset_dir
 
 FORMATS = ("idx", "hdf5", "npz", "imagefolder")
 
