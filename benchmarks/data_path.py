@@ -37,7 +37,6 @@ def main() -> None:
     import tlarena_plugins.backbones  # noqa: F401  registers lenet in timm
     from tlarena.backbones import create_model
     from tlarena.data import BatchStream, ImageSpec, split_tensors, tensors
-    from tlarena.data.hub import set_data_dir
     from tlarena.data.importer import import_data
     from tlarena.environment import device_name
     from tlarena.methods import Network
@@ -47,17 +46,17 @@ def main() -> None:
 
     datasets.disable_progress_bars()
     usps = SHARED / "usps" / "usps.h5"
-    import_data("hdf5", "flwrlabs/usps", {"train": [usps], "test": [usps]}, scratch / "data")
-    set_data_dir(scratch / "data")
+    data_dir = scratch / "data"
+    import_data("hdf5", "flwrlabs/usps", {"train": [usps], "test": [usps]}, data_dir, source=USPS)
     image = ImageSpec(3, 32, 32)
     device = torch.device("cpu")
 
     started = time.perf_counter()
-    train = split_tensors(USPS, "train", image)
+    train = split_tensors(USPS, "train", image, data_dir=data_dir)
     first = time.perf_counter() - started
     decoded_first = tensors.decode_count
     started = time.perf_counter()
-    train = split_tensors(USPS, "train", image)
+    train = split_tensors(USPS, "train", image, data_dir=data_dir)
     second = time.perf_counter() - started
     print(f"device: {device_name(device)}; torch {torch.__version__}; USPS train, {len(train)} images")
     print(f"first load : {first:6.2f} s, images decoded so far: {decoded_first}")

@@ -63,14 +63,9 @@ def tlarena_process(*args: str, cwd: Path | None = None, env: dict | None = None
 
 @pytest.fixture
 def offline(monkeypatch):
-    """No hub, no data dir from the environment, and the data dir reset afterwards."""
-    from tlarena.data.hub import set_data_dir
-
+    """No hub, and no data dir from the environment for the command line to pick up."""
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.delenv("TLARENA_DATA_DIR", raising=False)
-    set_data_dir(None)
-    yield
-    set_data_dir(None)
 
 
 @pytest.fixture

@@ -11,9 +11,10 @@ from conftest import SHARED_DATA, requires_shared_data
 
 from datasets import DatasetDict, load_from_disk
 
+from tlarena.data import dataset_dir
 from tlarena.data.importer import import_data
 from tlarena.records import read_records
-from tlarena.data.hub import dataset_dir, set_data_dir
+from tlarena_plugins.suites.digits import FASHION_MNIST
 
 MNIST = SHARED_DATA / "mnist"
 BUDGET = ["--steps", "60", "--source-steps", "300", "--eval-points", "2", "--seeds", "0"]
@@ -29,8 +30,7 @@ def data_dir(cli, tmp_path):
     for fmt, hub_id, splits in imports:
         split_args = [arg for split in splits for arg in ("--split", split)]
         assert cli("--data-dir", str(data), "data", "import", fmt, "--hub-id", hub_id, *split_args).code == 0
-    yield data
-    set_data_dir(None)
+    return data
 
 
 @requires_shared_data
@@ -68,7 +68,7 @@ def test_mnist_m_and_fashion_mnist_pairs_run_on_real_images(cli, data_dir, tmp_p
     fashion = SHARED_DATA / "fashion_mnist"
     files = [fashion / "t10k-images-idx3-ubyte.gz", fashion / "t10k-labels-idx1-ubyte.gz"]
     whole = load_from_disk(str(import_data("idx", "zalando-datasets/fashion_mnist", {"test": files},
-                                           tmp_path / "whole")))["test"]
+                                           tmp_path / "whole", source=FASHION_MNIST)))["test"]
     DatasetDict(train=whole.select(range(5000)), test=whole.select(range(5000, 10000))).save_to_disk(
         str(dataset_dir(data_dir, "zalando-datasets/fashion_mnist")))
     results = tmp_path / "results"

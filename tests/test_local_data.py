@@ -1,16 +1,18 @@
 """`tlarena data import`'s conversions: files in hand → a local copy that load_split reads."""
+import dataclasses
 import gzip
 
 import h5py
 import numpy as np
 import pytest
 from conftest import SHARED_DATA, requires_shared_data
+from datasets import load_from_disk
 from fixtures_hub import write_image_folders
 
 from tlarena import HubDataset
-from tlarena.data.importer import import_data, parse_splits
-from tlarena.data.hub import load_split
-from tlarena_plugins.suites import digits
+from tlarena.data import load_split
+from tlarena.data.importer import import_data, parse_splits, source_reading
+from tlarena_plugins.suites import cifar_stl, digits
 
 MNIST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
 USPS_TRAIN_COUNTS = [1194, 1005, 731, 658, 652, 556, 664, 645, 542, 644]
@@ -50,14 +52,15 @@ def imported(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("data")
     mnist, fashion = SHARED_DATA / "mnist", SHARED_DATA / "fashion_mnist"
     import_data("idx", "ylecun/mnist", {"test": [mnist / "t10k-images-idx3-ubyte.gz",
-                                                 mnist / "t10k-labels-idx1-ubyte.gz"]}, data_dir)
+                                                 mnist / "t10k-labels-idx1-ubyte.gz"]}, data_dir,
+                source=digits.MNIST)
     import_data("idx", "zalando-datasets/fashion_mnist",
                 {"test": [fashion / "t10k-labels-idx1-ubyte.gz", fashion / "t10k-images-idx3-ubyte.gz"]},
-                data_dir)
+                data_dir, source=digits.FASHION_MNIST)
     usps = SHARED_DATA / "usps" / "usps.h5"
-    import_data("hdf5", "flwrlabs/usps", {"train": [usps], "test": [usps]}, data_dir)
+    import_data("hdf5", "flwrlabs/usps", {"train": [usps], "test": [usps]}, data_dir, source=digits.USPS)
     import_data("npz", "Mike0307/MNIST-M", {"test": [SHARED_DATA / "mnist_m" / "mnist_m_test.npz"]},
-                data_dir)
+                data_dir, source=digits.MNIST_M)
     return data_dir
 
 
@@ -131,7 +134,8 @@ def test_hdf5_group_can_be_named_after_the_path(offline, tmp_path):
         f["held_out/data"] = np.zeros((2, 4), np.float32)
         f["held_out/target"] = np.array([1, 0])
 
-    import_data("hdf5", "flwrlabs/usps", {"test": [f"{tmp_path / 'd.h5'}::held_out"]}, tmp_path / "data")
+    import_data("hdf5", "flwrlabs/usps", {"test": [f"{tmp_path / 'd.h5'}::held_out"]}, tmp_path / "data",
+                source=digits.USPS)
 
     test = load_split(digits.USPS, "test", data_dir=tmp_path / "data")
     assert test["label"][:] == [1, 0] and test[0]["image"].size == (2, 2)
@@ -140,7 +144,8 @@ def test_hdf5_group_can_be_named_after_the_path(offline, tmp_path):
 def test_image_folders_are_imported_with_the_hub_class_names(offline, tmp_path):
     write_image_folders(tmp_path / "stl", {"bird": 2, "monkey": 1})
 
-    out = import_data("imagefolder", "tanganke/stl10", {"train": [tmp_path / "stl"]}, tmp_path / "data")
+    out = import_data("imagefolder", "tanganke/stl10", {"train": [tmp_path / "stl"]}, tmp_path / "data",
+                      source=cifar_stl.STL10)
 
     assert out == tmp_path / "data" / "tanganke__stl10"
     train = load_split(HubDataset("stl-raw", "tanganke/stl10", ("airplane", "bird", "car", "cat", "deer",
@@ -149,11 +154,29 @@ def test_image_folders_are_imported_with_the_hub_class_names(offline, tmp_path):
     assert sorted(train["label"][:]) == [1, 1, 7]
 
 
+def test_the_command_line_imports_in_the_schema_the_suite_declares(cli, offline, tmp_path):
+    write_image_folders(tmp_path / "cifar", {"frog": 1, "truck": 2})
+
+    imported = cli("--data-dir", str(tmp_path / "data"), "data", "import", "imagefolder", "--hub-id",
+                   "uoft-cs/cifar10", "--config", "plain_text", "--split", f"train={tmp_path / 'cifar'}")
+
+    copy = load_from_disk(str(tmp_path / "data" / "uoft-cs__cifar10" / "plain_text"))["train"]
+    assert imported.code == 0 and copy.features == cifar_stl.CIFAR10.hub_features()
+
+
+def test_sources_of_one_hub_id_must_agree_on_its_schema():
+    renamed = dataclasses.replace(digits.MNIST, name="mnist-img", image_column="img")
+
+    with pytest.raises(ValueError, match="'mnist' and 'mnist-img' read ylecun/mnist with different columns"):
+        source_reading("ylecun/mnist", [digits.MNIST, digits.USPS, renamed])
+
+
 def test_a_folder_that_is_not_a_class_of_the_schema_is_refused(tmp_path):
     write_image_folders(tmp_path / "stl", {"unicorn": 1})
 
     with pytest.raises(ValueError, match="unicorn"):
-        import_data("imagefolder", "tanganke/stl10", {"train": [tmp_path / "stl"]}, tmp_path / "data")
+        import_data("imagefolder", "tanganke/stl10", {"train": [tmp_path / "stl"]}, tmp_path / "data",
+                    source=cifar_stl.STL10)
 
 
 def test_an_existing_copy_is_kept_unless_overwrite_is_asked(tmp_path):

@@ -7,7 +7,7 @@ from fixtures_hub import write_hub_copy, write_image_folders
 
 import tlarena
 from tlarena import HubDataset
-from tlarena.data.hub import DataUnavailable, load_split, set_data_dir
+from tlarena.data import DataUnavailable, load_split
 
 DIGITS = tuple(str(d) for d in range(10))
 MNIST = HubDataset("mnist", "ylecun/mnist", DIGITS, revision="77f3279092a1c1579b2250db8eafed0ad422088c")
@@ -17,11 +17,10 @@ def first_pixel(dataset, row):
     return dataset[row]["image"].convert("L").getpixel((0, 0))
 
 
-def test_a_save_to_disk_copy_under_the_data_dir_is_read_with_our_columns(offline, tmp_path, monkeypatch):
+def test_a_save_to_disk_copy_under_the_data_dir_is_read_with_our_columns(offline, tmp_path):
     write_hub_copy(tmp_path, "ylecun/mnist", {"train": {"label": [3, 1, 4]}, "test": {"label": [1]}})
-    monkeypatch.setenv("TLARENA_DATA_DIR", str(tmp_path))
 
-    train = load_split(MNIST, "train")
+    train = load_split(MNIST, "train", data_dir=tmp_path)
 
     assert train["label"][:] == [3, 1, 4]
     assert train.features == datasets.Features({"image": datasets.Image(),
@@ -31,32 +30,22 @@ def test_a_save_to_disk_copy_under_the_data_dir_is_read_with_our_columns(offline
 def test_parquet_files_as_hub_repos_store_them_are_read_the_same_way(offline, tmp_path):
     write_hub_copy(tmp_path, "ylecun/mnist", {"train": {"label": [5, 9]}, "test": {"label": [0]}},
                    form="parquet")
-    set_data_dir(tmp_path)
 
-    assert load_split(MNIST, "train")["label"][:] == [5, 9]
-
-
-def test_the_data_dir_argument_overrides_the_one_set(offline, tmp_path):
-    write_hub_copy(tmp_path / "mine", "ylecun/mnist", {"train": {"label": [2]}})
-    set_data_dir(tmp_path / "elsewhere")
-
-    assert load_split(MNIST, "train", data_dir=tmp_path / "mine")["label"][:] == [2]
+    assert load_split(MNIST, "train", data_dir=tmp_path)["label"][:] == [5, 9]
 
 
 def test_split_expressions_select_rows_of_a_local_copy(offline, tmp_path):
     write_hub_copy(tmp_path, "ylecun/mnist", {"train": {"label": [0, 1, 2, 3, 4]}, "test": {"label": [9, 8]}})
-    set_data_dir(tmp_path)
     source = HubDataset("mnist-few", "ylecun/mnist", DIGITS, splits={"train": "train[:3]+test[1:]"})
 
-    assert load_split(source, "train")["label"][:] == [0, 1, 2, 8]
+    assert load_split(source, "train", data_dir=tmp_path)["label"][:] == [0, 1, 2, 8]
 
 
 def test_image_folders_take_labels_from_class_folder_names(offline, tmp_path):
     write_image_folders(tmp_path / "acme__shapes", {"train/square": 2, "train/circle": 1, "test/square": 1})
-    set_data_dir(tmp_path)
     source = HubDataset("shapes", "acme/shapes", ("circle", "square", "triangle"))
 
-    train = load_split(source, "train")
+    train = load_split(source, "train", data_dir=tmp_path)
 
     assert sorted(train["label"][:]) == [0, 1, 1] and train[0]["image"].size == (4, 4)
 
@@ -73,10 +62,8 @@ def test_a_local_copy_is_used_without_touching_the_network(tmp_path, monkeypatch
 
 
 def test_offline_without_a_local_copy_says_what_was_tried_and_how_to_provide_it(offline, tmp_path):
-    set_data_dir(tmp_path)
-
     with pytest.raises(DataUnavailable) as raised:
-        load_split(MNIST, "train")
+        load_split(MNIST, "train", data_dir=tmp_path)
 
     message = str(raised.value)
     assert "ylecun/mnist" in message and "77f3279092a1c1579b2250db8eafed0ad422088c" in message

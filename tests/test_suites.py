@@ -9,20 +9,21 @@ from fixtures_hub import HUB_FEATURES, write_hub_copy, write_image_folders
 
 from tlarena.plugins import load_arena
 from tlarena.records import read_records
-from tlarena.data.hub import DataUnavailable, load_split, set_data_dir
+from tlarena.data import DataUnavailable, load_split
 from tlarena_plugins.suites import (
     SUITES, cifar_stl, digits, domainnet, office31, office_home, pacs, visda, vlcs,
 )
 
 
-def labels(source, split="train"):
-    return load_split(source, split)["label"][:]
+@pytest.fixture
+def data_dir(offline, tmp_path):
+    return tmp_path
 
 
 @pytest.fixture
-def data_dir(offline, tmp_path):
-    set_data_dir(tmp_path)
-    return tmp_path
+def labels(data_dir):
+    """The labels of a source's split, read with the test's data dir."""
+    return lambda source, split="train": load_split(source, split, data_dir=data_dir)["label"][:]
 
 
 def test_the_suites_register_through_the_entry_point():
@@ -51,12 +52,22 @@ def test_hub_sources_are_pinned_to_a_commit_except_mnist_m_whose_sha_is_unknown(
     assert unpinned == {"mnist-m"}
 
 
+def test_each_hub_source_carries_the_schema_of_its_dataset_card():
+    sides = [s for m in SUITES for p in m.PAIRS for s in (p.source, p.target)]
+    sides += [part for s in sides if isinstance(s, tlarena.MultiSource) for part in s.parts]
+    hub = [s for s in sides if isinstance(s, tlarena.HubDataset) and not s.local_only]
+
+    differing = {s.name for s in hub
+                 if s.hub_features() != {name: HUB_FEATURES[s.path]()[name] for name in s.hub_features()}}
+    assert differing == set()
+
+
 def test_pair_counts_follow_the_domains():
     assert (len(office_home.PAIRS), len(pacs.PAIRS), len(domainnet.PAIRS), len(office31.PAIRS),
             len(vlcs.PAIRS)) == (12 + 4, 12 + 4, 30 + 6, 6, 12 + 4)
 
 
-def test_digits_load_from_each_local_form(data_dir):
+def test_digits_load_from_each_local_form(data_dir, labels):
     write_hub_copy(data_dir, "ylecun/mnist", {"train": {"label": [5, 0, 4]}, "test": {"label": [7]}})
     write_hub_copy(data_dir, "flwrlabs/usps", {"train": {"label": [1, 2]}, "test": {"label": [3]}},
                    form="parquet")
@@ -70,21 +81,21 @@ def test_digits_load_from_each_local_form(data_dir):
     assert labels(digits.SVHN) == [9] and labels(digits.MNIST_M, "test") == [2, 2]
 
 
-def test_the_small_sample_protocol_takes_2000_mnist_images(data_dir):
+def test_the_small_sample_protocol_takes_2000_mnist_images(data_dir, labels):
     write_hub_copy(data_dir, "ylecun/mnist", {"train": {"label": [d % 10 for d in range(2050)]},
                                               "test": {"label": [1]}})
 
     assert len(labels(digits.MNIST_2000)) == 2000 and labels(digits.MNIST_2000, "test") == [1]
 
 
-def test_fashion_mnist_is_a_different_label_space(data_dir):
+def test_fashion_mnist_is_a_different_label_space(data_dir, labels):
     write_hub_copy(data_dir, "zalando-datasets/fashion_mnist", {"train": {"label": [9, 0]}})
 
     pair = next(p for p in digits.PAIRS if p.target is digits.FASHION_MNIST)
     assert labels(digits.FASHION_MNIST) == [9, 0] and not pair.shared_label_space
 
 
-def test_office_home_domains_are_rows_of_the_domain_column(data_dir):
+def test_office_home_domains_are_rows_of_the_domain_column(data_dir, labels):
     write_hub_copy(data_dir, "flwrlabs/office-home", {"train": {
         "domain": ["Art", "Real World", "Clipart", "Real World", "Product"], "label": [0, 64, 3, 5, 7]}})
 
@@ -92,14 +103,14 @@ def test_office_home_domains_are_rows_of_the_domain_column(data_dir):
     assert labels(office_home.domain("Art"), "test") == [0]
 
 
-def test_pacs_domains_are_rows_of_the_domain_column(data_dir):
+def test_pacs_domains_are_rows_of_the_domain_column(data_dir, labels):
     write_hub_copy(data_dir, "flwrlabs/pacs", {"train": {
         "domain": ["photo", "sketch", "art_painting", "cartoon", "sketch"], "label": [6, 0, 1, 2, 3]}})
 
     assert labels(pacs.domain("sketch")) == [0, 3] and labels(pacs.domain("art_painting")) == [1]
 
 
-def test_pacs_leave_one_domain_out_pools_the_other_three(data_dir):
+def test_pacs_leave_one_domain_out_pools_the_other_three(data_dir, labels):
     write_hub_copy(data_dir, "flwrlabs/pacs", {"train": {
         "domain": ["photo", "sketch", "art_painting", "cartoon", "sketch"], "label": [6, 0, 1, 2, 3]}})
     pair = next(p for p in pacs.PAIRS if p.name == "pacs-except-sketch->pacs-sketch")
@@ -108,7 +119,7 @@ def test_pacs_leave_one_domain_out_pools_the_other_three(data_dir):
 
 
 @pytest.mark.parametrize("label", [datasets.Value("int64"), datasets.ClassLabel(names=list(digits.DIGITS))])
-def test_mnist_m_labels_load_as_plain_integers_or_class_labels(data_dir, label):
+def test_mnist_m_labels_load_as_plain_integers_or_class_labels(data_dir, label, labels):
     # No card states the type of MNIST-M's label column (its viewer shows image and label).
     features = datasets.Features({"image": datasets.Image(), "label": label})
     write_hub_copy(data_dir, "Mike0307/MNIST-M", {"train": {"label": [7, 0]}, "test": {"label": [3]}},
@@ -118,7 +129,7 @@ def test_mnist_m_labels_load_as_plain_integers_or_class_labels(data_dir, label):
 
 
 @pytest.mark.parametrize("y", ["class label", "int64"])
-def test_domainnet_reads_its_label_column_y(data_dir, y):
+def test_domainnet_reads_its_label_column_y(data_dir, y, labels):
     # The pinned card declares y a ClassLabel; its parquet files (from commit 81ade54) store int64.
     features = HUB_FEATURES["wltjr1007/DomainNet"]()
     if y == "int64":
@@ -132,7 +143,7 @@ def test_domainnet_reads_its_label_column_y(data_dir, y):
     assert labels(domainnet.domain("sketch"), "test") == [344]
 
 
-def test_cifar_and_stl_share_nine_classes_and_drop_frog_and_monkey(data_dir):
+def test_cifar_and_stl_share_nine_classes_and_drop_frog_and_monkey(data_dir, labels):
     write_hub_copy(data_dir, "uoft-cs/cifar10", {"train": {"label": [0, 1, 6, 7, 9]}}, config="plain_text")
     write_hub_copy(data_dir, "tanganke/stl10", {"train": {"label": [2, 7, 6, 1]}})
 
@@ -141,7 +152,7 @@ def test_cifar_and_stl_share_nine_classes_and_drop_frog_and_monkey(data_dir):
     assert all(p.shared_label_space for p in cifar_stl.PAIRS)
 
 
-def test_office_31_reads_the_official_archive_layout(data_dir):
+def test_office_31_reads_the_official_archive_layout(data_dir, labels):
     write_image_folders(data_dir / "local__office-31", {
         "amazon/images/back_pack": 2, "amazon/images/trash_can": 1, "webcam/images/mug": 1}, ".jpg")
 
@@ -149,14 +160,14 @@ def test_office_31_reads_the_official_archive_layout(data_dir):
     assert labels(office31.domain("webcam"), "test") == [office31.CLASSES.index("mug")]
 
 
-def test_visda_synthetic_and_real_are_the_train_and_validation_folders(data_dir):
+def test_visda_synthetic_and_real_are_the_train_and_validation_folders(data_dir, labels):
     write_image_folders(data_dir / "local__visda-2017", {"train/train": 2, "validation/aeroplane": 1})
 
     assert labels(visda.SYNTHETIC) == [visda.CLASSES.index("train")] * 2
     assert labels(visda.REAL, "test") == [0]
 
 
-def test_vlcs_domains_are_folders(data_dir):
+def test_vlcs_domains_are_folders(data_dir, labels):
     write_image_folders(data_dir / "local__vlcs", {"SUN09/person": 1, "VOC2007/bird": 1})
 
     assert labels(vlcs.domain("SUN09")) == [4] and labels(vlcs.domain("VOC2007")) == [0]
@@ -164,7 +175,7 @@ def test_vlcs_domains_are_folders(data_dir):
 
 def test_a_missing_suite_dataset_names_itself_and_the_data_dir(data_dir):
     with pytest.raises(DataUnavailable) as raised:
-        load_split(office_home.domain("Art"), "train")
+        load_split(office_home.domain("Art"), "train", data_dir=data_dir)
 
     message = str(raised.value)
     assert "flwrlabs/office-home" in message and str(data_dir / "flwrlabs__office-home") in message

@@ -12,7 +12,6 @@ from tlarena.pairs import DomainPair, HubDataset
 from tlarena.partition import Evaluation, cut, evaluation_for
 from tlarena.records import read_records
 from tlarena.settings import Setting
-from tlarena.data.hub import set_data_dir
 
 TINY = ["--steps", "4", "--source-steps", "30", "--eval-points", "1", "--seeds", "0", "--batch-size", "8"]
 PACS = ("dog", "elephant", "giraffe", "guitar", "horse", "house", "person")
@@ -20,7 +19,6 @@ PACS = ("dog", "elephant", "giraffe", "guitar", "horse", "house", "person")
 
 @pytest.fixture
 def data_dir(offline, tmp_path):
-    set_data_dir(tmp_path / "data")
     return tmp_path / "data"
 
 

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from tlarena import __version__
+from tlarena.data.paths import DATA_DIR_ENV
 from tlarena.registry import UnknownName
 from tlarena.spec import Budget
 from tlarena.usage import UsageError
@@ -46,6 +47,13 @@ _RESULTS_HELP = "the run records' folder (default: $TLARENA_RESULTS, else result
 
 def _results_default() -> Path:
     return Path(os.environ.get("TLARENA_RESULTS", "results"))
+
+
+def data_dir_from(given: Path | None) -> Path | None:
+    """The data dir of this command: ``--data-dir``, else ``$TLARENA_DATA_DIR``, else none. Read
+    here only; everything below takes it as an argument."""
+    value = given if given is not None else os.environ.get(DATA_DIR_ENV)
+    return Path(value).expanduser() if value else None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -135,7 +143,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     args.plugin = getattr(args, "plugin", [])
-    args.data_dir = getattr(args, "data_dir", None)
+    args.data_dir = data_dir_from(getattr(args, "data_dir", None))
     try:
         from tlarena.commands import COMMANDS
         return COMMANDS[args.command](args)

@@ -21,6 +21,7 @@ from rich.text import Text
 
 from tlarena import aggregate, overview, terminal
 from tlarena.backbones import parse_weights
+from tlarena.data import DataUnavailable, load_split
 from tlarena.environment import device_name, find_device
 from tlarena.pairs import HubDataset, MultiSource
 from tlarena.plugins import Arena, load_arena
@@ -31,7 +32,6 @@ from tlarena.models import resolve_backbone
 from tlarena.runner import Runner
 from tlarena.selection import DEFAULT
 from tlarena.settings import parse_setting
-from tlarena.data.hub import DataUnavailable, get_data_dir, load_split, set_data_dir
 from tlarena.protocol import PROTOCOL
 from tlarena.spec import Budget
 from tlarena.usage import UsageError, csv_items, pair_names, seed_list
@@ -49,8 +49,6 @@ errors = _console(stderr=True)
 
 
 def _arena(args) -> Arena:
-    if args.data_dir is not None:
-        set_data_dir(args.data_dir)
     arena = load_arena(tuple(args.plugin))
     for problem in arena.problems:
         errors.print(f"[yellow]warning:[/] {problem}", highlight=False)
@@ -102,7 +100,7 @@ def run(args) -> int:
     console.print(f"tlarena: {len(specs)} runs ({len(methods)} methods × {len(pairs)} pairs × "
                   f"{setting_count} × {len(seed_list(args.seeds))} seeds) on {device_name(device)} "
                   f"→ {args.results}/", highlight=False)
-    runner = Runner(arena, args.results, device)
+    runner = Runner(arena, args.results, device, args.data_dir)
     statuses: Counter = Counter()
     with _progress(len(specs)) as advance:
         def report(spec, status):
@@ -263,7 +261,7 @@ def list_(args) -> int:
             _suite_pairs(arena, args.suite)
         rows = [[p.name, p.suite, _kind(p), f"{len(p.source.classes)}→{len(p.target.classes)}",
                  _where(p.source), _where(p.target),
-                 *([_sizes(p.source), _sizes(p.target)] if args.suite else [])]
+                 *([_sizes(p.source, args.data_dir), _sizes(p.target, args.data_dir)] if args.suite else [])]
                 for p in arena.pairs if not args.suite or p.suite == args.suite]
     elif args.what == "suites":
         header = ["suite", "pairs", "domain adaptation", "task transfer", "first pair"]
@@ -307,22 +305,27 @@ def _where(source) -> str:
     return text + "".join(f" {column}={value}" for column, value in (source.filter or {}).items())
 
 
-def _sizes(source) -> str:
+def _sizes(source, data_dir: Path | None) -> str:
     # Listing never downloads: a suite like DomainNet is tens of gigabytes.
     try:
-        return "/".join(str(len(load_split(source, split, download=False))) for split in ("train", "test"))
+        return "/".join(str(len(load_split(source, split, data_dir=data_dir, download=False)))
+                        for split in ("train", "test"))
     except DataUnavailable:
         return "not downloaded or imported yet"
 
 
 def data(args) -> int:
-    from tlarena.data.importer import import_data, parse_splits
+    """Import files as the local copy of a hub dataset, in the schema its registered sources read."""
+    from tlarena.data.importer import import_data, parse_splits, source_reading
 
-    if args.data_dir is None and get_data_dir() is None:
+    if args.data_dir is None:
         raise UsageError("say where to write: --data-dir DIR (or set TLARENA_DATA_DIR)")
+    arena = _arena(args)
     try:
-        out = import_data(args.format, args.hub_id, parse_splits(args.split),
-                          args.data_dir or get_data_dir(), config=args.config, overwrite=args.overwrite)
+        sides = [side for pair in arena.pairs for side in (pair.source, pair.target)]
+        source = source_reading(args.hub_id, sides)
+        out = import_data(args.format, args.hub_id, parse_splits(args.split), args.data_dir,
+                          config=args.config, source=source, overwrite=args.overwrite)
     except (ValueError, FileNotFoundError, FileExistsError, KeyError) as error:
         raise UsageError(str(error))
     console.print(f"imported {args.hub_id} into {out}")
@@ -416,7 +419,7 @@ def reproduce(args) -> int:
                      f"protocol {PROTOCOL}, so numbers may differ", highlight=False)
     console.print(f"reproducing {path.name}: {spec.label()} on {device_name(device)}", highlight=False)
     with tempfile.TemporaryDirectory() as scratch:
-        new = Runner(arena, Path(scratch), device).execute(spec)
+        new = Runner(arena, Path(scratch), device, args.data_dir).execute(spec)
     rows = _comparison(old, new)
     table = Table("what", "recorded", "now", "same", title="recorded vs reproduced")
     for name, before, after in rows:

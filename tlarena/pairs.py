@@ -18,6 +18,8 @@ class HubDataset:
     ours; labels it leaves out are dropped. ``filter`` keeps the rows whose column equals a value
     (``{"domain": "Art"}``), for datasets that hold several domains in one split. ``local_only``
     marks a dataset with no hub copy: only its folder under the data dir is looked for.
+    ``hub_classes`` are the dataset's own class names in its label order, where they are not
+    ``classes`` (a ``label_map`` translates); with the column names they make the hub schema.
     """
 
     name: str
@@ -31,11 +33,19 @@ class HubDataset:
     label_map: Mapping[int, int] | None = None
     filter: Mapping[str, object] | None = None
     local_only: bool = False
+    hub_classes: tuple[str, ...] | None = None
 
     @property
     def ref(self) -> str:
         parts = [self.path, self.config or "", self.revision or "main"]
         return ":".join(parts)
+
+    def hub_features(self) -> datasets.Features:
+        """The image and label columns as the hub dataset declares them: what a local copy holds."""
+        return datasets.Features({
+            self.image_column: datasets.Image(),
+            self.label_column: datasets.ClassLabel(names=list(self.hub_classes or self.classes)),
+        })
 
     def reference(self) -> dict:
         """Where the rows come from, for the record: enough to find the same data a year later."""

@@ -18,7 +18,7 @@ import json
 import textwrap
 
 PROTOCOL = 3
-FINGERPRINT = "80c8bb4886111204"
+FINGERPRINT = "b539164e6d773994"
 
 
 def decisive() -> dict[str, object]:

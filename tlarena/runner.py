@@ -31,11 +31,15 @@ from tlarena.trainer import Trainer
 
 @dataclass
 class Runner:
-    """Runs specs, one at a time, sharing decoded data and source models between them."""
+    """Runs specs, one at a time, sharing decoded data and source models between them.
+
+    ``data_dir``: where local copies of hub datasets are read from (``None``: the hub only).
+    """
 
     arena: Arena
     results: Path
     device: torch.device
+    data_dir: Path | None = None
     _splits: dict = field(default_factory=dict)
     _source_models: SourceModels | None = None
 
@@ -85,7 +89,7 @@ class Runner:
     def _tensors(self, source: DataSource, split: str, preprocessing: Preprocessing) -> SplitTensors:
         key = (source.ref, source.name, split, preprocessing.image)
         if key not in self._splits:
-            self._splits[key] = split_tensors(source, split, preprocessing.image)
+            self._splits[key] = split_tensors(source, split, preprocessing.image, data_dir=self.data_dir)
         return self._splits[key]
 
     def _train(self, spec: RunSpec, method_cls: type[TransferMethod], pair: DomainPair) -> RunRecord:

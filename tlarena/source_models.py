@@ -22,7 +22,7 @@ from safetensors.torch import load_file, save_file
 from tlarena.backbones import Backbone, create_model
 from tlarena.data import BatchStream
 from tlarena.data.augment import NONE, Augmentation
-from tlarena.data.hub import cache_root
+from tlarena.data.paths import cache_root
 from tlarena.methods import Batch, Network, TransferMethod
 from tlarena.models import seed_everything
 from tlarena.pairs import DomainPair

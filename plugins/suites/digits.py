@@ -30,7 +30,8 @@ USPS = tlarena.HubDataset("usps", "flwrlabs/usps", DIGITS, revision=USPS_REVISIO
 SVHN = tlarena.HubDataset("svhn", "ufldl-stanford/svhn", DIGITS, revision=SVHN_REVISION,
                           config="cropped_digits")
 # revision=None: only the short id bca0c96 of main's head could be found, not a full sha. Columns
-# image and label, splits train (59,001) and test (9,001), per the dataset viewer.
+# image and label, splits train (59,001) and test (9,001), per the dataset viewer; its card declares
+# no features, and digit names for the labels are what its parquet files hold, as far as checked.
 MNIST_M = tlarena.HubDataset("mnist-m", "Mike0307/MNIST-M", DIGITS)
 MNIST_2000 = tlarena.HubDataset("mnist-2000", "ylecun/mnist", DIGITS, revision=MNIST_REVISION,
                                 splits={"train": "train[:2000]", "test": "test"})

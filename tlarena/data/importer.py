@@ -2,11 +2,12 @@
 
 The result stands in for a hub dataset: a ``save_to_disk`` DatasetDict at
 ``<data_dir>/<owner>__<name>/`` (``.../<config>/`` with a config), with the hub dataset's column
-names and feature types (``HUB_SCHEMAS``), so a pair reads it exactly as it would read the hub copy.
+names and feature types as a source that reads it declares them (``HubDataset.hub_features``), so a
+pair reads it exactly as it would read the hub copy.
 
 The entry point, meant to be called as is by ``tlarena data import``::
 
-    import_data(format, hub_id, splits, data_dir, *, config=None, overwrite=False) -> Path
+    import_data(format, hub_id, splits, data_dir, *, config=None, source=None, overwrite=False) -> Path
 
     tlarena data import FORMAT --hub-id ID --split NAME=PATH[,PATH] [--split NAME=PATH ...]
                         --data-dir DIR [--config CONFIG] [--overwrite]
@@ -24,13 +25,15 @@ The entry point, meant to be called as is by ``tlarena data import``::
   - ``npz``: ``np.load`` archives with ``images`` (N, H, W) or (N, H, W, C) and ``labels`` (N,), as
     the MNIST-M test archive stores them.
   - ``imagefolder``: folders ``<class>/*.png|jpg``; a class folder is named with a class name of the
-    target schema (for an unknown hub id, the sorted folder names become the classes).
-- ``hub_id``: the hub dataset the copy stands in for (``ylecun/mnist``); it picks the schema and
-  the folder name.
+    schema (without a source, the sorted folder names become the classes).
+- ``hub_id``: the hub dataset the copy stands in for (``ylecun/mnist``); it names the folder.
+- ``source``: a ``HubDataset`` that reads ``hub_id``; its hub schema is the copy's. Without one the
+  copy has columns ``image`` and ``label``, with the classes the files show. The command line
+  takes it from the registered pairs (``source_reading``).
 - ``splits``: split name → paths, several paths being concatenated (``parse_splits`` turns the
   CLI's ``NAME=PATH[,PATH]`` arguments into this mapping).
-- ``data_dir``: the data dir to write under; pass the same one to ``--data-dir`` /
-  ``TLARENA_DATA_DIR`` when running.
+- ``data_dir``: the data dir to write under; pass the same one when running (``--data-dir`` /
+  ``TLARENA_DATA_DIR``, or ``data_dir=`` of ``load_split`` / ``split_tensors`` / ``Runner``).
 
 It returns the folder written. An existing folder is refused unless ``overwrite``; the folder
 appears whole or not at all (written aside, then renamed).
@@ -49,54 +52,30 @@ import datasets
 import numpy as np
 from PIL import Image
 
-from tlarena.data.hub import IMAGE_SUFFIXES, dataset_dir
+from tlarena.data.hub import IMAGE_SUFFIXES
+from tlarena.data.paths import dataset_dir
+from tlarena.pairs import DataSource, HubDataset, MultiSource
 
 FORMATS = ("idx", "hdf5", "npz", "imagefolder")
-
-_DIGITS = [str(d) for d in range(10)]
-
-
-def _schema(image: str = "image", label: str = "label", names: Sequence[str] = _DIGITS) -> datasets.Features:
-    return datasets.Features({image: datasets.Image(), label: datasets.ClassLabel(names=list(names))})
-
-
-#: Column names and feature types of the hub datasets the digits suites read, from their cards.
-HUB_SCHEMAS: Mapping[str, datasets.Features] = {
-    "ylecun/mnist": _schema(),
-    "flwrlabs/usps": _schema(),
-    "ufldl-stanford/svhn": _schema(),  # config cropped_digits
-    # The card shows no features; image + label with digit names is what its parquet files hold,
-    # as far as could be checked without hub access.
-    "Mike0307/MNIST-M": _schema(),
-    "zalando-datasets/fashion_mnist": _schema(names=[
-        "T - shirt / top", "Trouser", "Pullover", "Dress", "Coat",
-        "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
-    ]),
-    "uoft-cs/cifar10": _schema(image="img", names=[
-        "airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck",
-    ]),
-    "tanganke/stl10": _schema(names=[
-        "airplane", "bird", "car", "cat", "deer", "dog", "horse", "monkey", "ship", "truck",
-    ]),
-}
 
 
 def import_data(format: str, hub_id: str, splits: Mapping[str, Sequence[str | os.PathLike]],
                 data_dir: str | os.PathLike, *, config: str | None = None,
-                overwrite: bool = False) -> Path:
+                source: HubDataset | None = None, overwrite: bool = False) -> Path:
     """Convert ``splits`` (name → files) in ``format`` into the local copy of ``hub_id``."""
     if format not in FORMATS:
         raise ValueError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
     if not splits:
         raise ValueError("no splits given: pass at least one NAME=PATH")
+    if source is not None and source.path != hub_id:
+        raise ValueError(f"source {source.name!r} reads {source.path}, not {hub_id}")
     out = dataset_dir(data_dir, hub_id, config)
     if out.exists() and not overwrite:
         raise FileExistsError(f"{out} exists; pass overwrite=True (--overwrite) to replace it")
-    schema = HUB_SCHEMAS.get(hub_id)
     read = {"idx": _read_idx, "hdf5": _read_hdf5, "npz": _read_npz, "imagefolder": _read_folders}[format]
     contents = {name: read([Path(p) for p in paths], name) for name, paths in splits.items()}
-    if schema is None:
-        schema = _schema(names=_class_names(format, contents))
+    schema = source.hub_features() if source is not None else datasets.Features({
+        "image": datasets.Image(), "label": datasets.ClassLabel(names=_class_names(format, contents))})
     image_column, label_column = list(schema)
     out.parent.mkdir(parents=True, exist_ok=True)
     # Rows stream through a scratch cache, so a large split never sits in memory whole.
@@ -112,6 +91,25 @@ def import_data(format: str, hub_id: str, splits: Mapping[str, Sequence[str | os
             built[name].info.description = f"imported by tlarena from {format}: {described}"
         _save_atomically(datasets.DatasetDict(built), out)
     return out
+
+
+def source_reading(hub_id: str, sources: Iterable[DataSource]) -> HubDataset | None:
+    """One of ``sources`` (pooled ones looked into) that reads ``hub_id``, or None. Sources of one
+    hub id must agree on its schema: a copy serves them all."""
+    reading = [s for s in _hub_datasets(sources) if s.path == hub_id]
+    for other in reading[1:]:
+        if other.hub_features() != reading[0].hub_features():
+            raise ValueError(f"sources {reading[0].name!r} and {other.name!r} read {hub_id} with different "
+                             f"columns: {dict(reading[0].hub_features())} and {dict(other.hub_features())}")
+    return reading[0] if reading else None
+
+
+def _hub_datasets(sources: Iterable[DataSource]) -> Iterable[HubDataset]:
+    for source in sources:
+        if isinstance(source, MultiSource):
+            yield from _hub_datasets(source.parts)
+        elif isinstance(source, HubDataset):
+            yield source
 
 
 def parse_splits(arguments: Iterable[str]) -> dict[str, list[str]]:

@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from tlarena.data.hub import cache_root, load_split
+from tlarena.data.hub import load_split
+from tlarena.data.paths import cache_root
 from tlarena.pairs import DataSource, MultiSource
 
 _IN_MEMORY_LIMIT = 2 << 30   # bytes; larger caches stay memory-mapped
@@ -63,9 +64,13 @@ class SplitTensors:
         return SplitTensors(np.load(path, mmap_mode="r"), self.labels[indices], fingerprint, domains)
 
 
-def split_tensors(source: DataSource, split: str, spec: ImageSpec) -> SplitTensors:
-    """The split as uint8 tensors at ``spec``'s size, from the cache when it is there."""
-    dataset = load_split(source, split)
+def split_tensors(source: DataSource, split: str, spec: ImageSpec, *,
+                  data_dir: str | os.PathLike | None = None) -> SplitTensors:
+    """The split as uint8 tensors at ``spec``'s size, from the cache when it is there.
+
+    ``data_dir``: where local copies of hub datasets are read from (``None``: the hub only).
+    """
+    dataset = load_split(source, split, data_dir=data_dir)
     digest = hashlib.sha256(f"{dataset._fingerprint}|{split}|{spec}".encode()).hexdigest()[:16]
     base = cache_root() / "tensors" / f"{source.name}-{split}-{spec.height}x{spec.width}-{digest}"
     images_path, labels_path = base.with_suffix(".images.npy"), base.with_suffix(".labels.npy")
@@ -74,14 +79,14 @@ def split_tensors(source: DataSource, split: str, spec: ImageSpec) -> SplitTenso
     images = np.load(images_path, mmap_mode="r")
     if images.nbytes <= _IN_MEMORY_LIMIT:
         images = np.array(images)  # a plain in-memory copy, not a memmap
-    return SplitTensors(images, np.load(labels_path), digest, _domains(source, split))
+    return SplitTensors(images, np.load(labels_path), digest, _domains(source, split, data_dir))
 
 
-def _domains(source: DataSource, split: str) -> np.ndarray | None:
+def _domains(source: DataSource, split: str, data_dir: str | os.PathLike | None) -> np.ndarray | None:
     """The part each row of a pooled source comes from (parts are concatenated in order)."""
     if not isinstance(source, MultiSource):
         return None
-    sizes = [len(load_split(part, split)) for part in source.parts]
+    sizes = [len(load_split(part, split, data_dir=data_dir)) for part in source.parts]
     return np.repeat(np.arange(len(sizes), dtype=np.int64), sizes)
 
 
