@@ -76,7 +76,7 @@ def test_two_runners_in_one_process_each_train_on_their_own_data_dir(two_data_di
         write_hub_copy(folder, "ylecun/mnist", {"train": {"label": [0, 1] * 4}, "test": {"label": [0, 1]}})
     arena = load_arena()
     (spec,) = grid(arena, ["source-only"], ["mnist->usps"], "lenet", "none", [0], BUDGET, [Setting.UDA])
-    runners = [Runner(arena, tmp_path / folder.name, torch.device("cpu"), folder) for folder in two_data_dirs]
+    runners = [Runner(arena, torch.device("cpu"), folder) for folder in two_data_dirs]
 
     records = [runner.execute(spec) for runner in runners]   # both made before either ran
 

@@ -49,3 +49,36 @@ def test_corrupt_record_is_named_skipped_and_its_run_done_again(cli, tmp_path):
 
     cli(*args)
     assert intact.read_text() == intact_before and json.loads(corrupt.read_text())["status"] == "ok"
+
+
+def test_a_method_that_exits_crashes_or_hangs_fails_its_run_and_the_grid_goes_on(cli, tmp_path):
+    # Regression: sys.exit(3) in a step ended the whole grid with no record, and a hang never ended.
+    results = tmp_path / "results"
+    args = ("--plugin", "faulty_methods", "run", "--methods", "exits-in-step,crashes-in-step,hangs-in-step,fine-tune",
+            "--pairs", PAIR, "--settings", "supervised", "--results", str(results), "--run-timeout", "20", *TINY)
+    result = cli(*args, cwd=PLUGIN_FIXTURES)
+    records = {r.spec.method: r for r in read_records(results)[0]}
+    assert result.code == 0, result.err
+    assert records["fine-tune"].status == "ok"
+    assert records["exits-in-step"].status == "failed"
+    assert "exited with code 3" in records["exits-in-step"].reason
+    assert records["crashes-in-step"].status == "failed"
+    assert "killed by signal 11" in records["crashes-in-step"].reason
+    assert records["hangs-in-step"].status == "timed-out"
+    assert "no result after 20 s" in records["hangs-in-step"].reason
+    assert records["hangs-in-step"].environment is not None
+
+
+def test_failed_runs_are_tried_again_unless_told_not_to(cli, tmp_path):
+    results = tmp_path / "results"
+    args = ("--plugin", "faulty_methods", "run", "--methods", "raises-in-step,fine-tune", "--pairs", PAIR,
+            "--settings", "supervised", "--results", str(results), *TINY)
+    cli(*args, cwd=PLUGIN_FIXTURES)
+    stamps = {p.name: p.stat().st_mtime_ns for p in results.glob("*.json")}
+    kept = cli(*args, "--no-retry", cwd=PLUGIN_FIXTURES)
+    assert "2 recorded" in kept.out
+    assert stamps == {p.name: p.stat().st_mtime_ns for p in results.glob("*.json")}
+    again = cli(*args, cwd=PLUGIN_FIXTURES)
+    assert "1 failed, 1 recorded" in again.out
+    changed = [name for name, stamp in stamps.items() if (results / name).stat().st_mtime_ns != stamp]
+    assert len(changed) == 1

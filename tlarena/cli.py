@@ -8,6 +8,7 @@ from pathlib import Path
 
 from tlarena import __version__
 from tlarena.data.paths import DATA_DIR_ENV
+from tlarena.executors import DEFAULT_TIMEOUT
 from tlarena.registry import UnknownName
 from tlarena.spec import Budget
 from tlarena.usage import UsageError
@@ -91,6 +92,13 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     run.add_argument("--results", type=Path, default=_results_default(), help=_RESULTS_HELP)
     run.add_argument("--rerun", action="store_true", help="run recorded specs again")
+    run.add_argument("--no-retry", action="store_true",
+                     help="keep failed and timed-out records (by default their runs are tried again)")
+    run.add_argument("--run-timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
+                     help="stop a run that gives no result in this time and record it as timed-out")
+    run.add_argument("--in-process", action="store_true",
+                     help="run in this process, not in a worker process (for debuggers; a plugin "
+                          "that exits or hangs then stops the grid)")
     run.add_argument("--hparam-samples", type=int, default=1, metavar="N",
                      help="hyperparameter configurations per cell: the defaults, then N-1 seeded draws "
                           "from each method's search space (default: 1)")

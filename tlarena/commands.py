@@ -5,7 +5,6 @@ import contextlib
 import json
 import os
 import sys
-import tempfile
 import time
 from collections import Counter
 from dataclasses import asdict
@@ -23,6 +22,7 @@ from tlarena import aggregate, overview, terminal
 from tlarena.backbones import parse_weights
 from tlarena.data import DataUnavailable, load_split
 from tlarena.environment import device_name, find_device
+from tlarena.executors import InProcess, Isolated, RunnerRecipe, run_grid
 from tlarena.pairs import HubDataset, MultiSource
 from tlarena.plugins import Arena, load_arena
 from tlarena.grid import grid
@@ -100,14 +100,18 @@ def run(args) -> int:
     console.print(f"tlarena: {len(specs)} runs ({len(methods)} methods × {len(pairs)} pairs × "
                   f"{setting_count} × {len(seed_list(args.seeds))} seeds) on {device_name(device)} "
                   f"→ {args.results}/", highlight=False)
-    runner = Runner(arena, args.results, device, args.data_dir)
+    if args.run_timeout <= 0:
+        raise UsageError(f"--run-timeout must be positive, not {args.run_timeout:g}")
+    runner = Runner(arena, device, args.data_dir)
+    recipe = RunnerRecipe(tuple(args.plugin), str(device), str(args.data_dir) if args.data_dir else None)
+    executor = InProcess(runner) if args.in_process else Isolated(runner, recipe, args.run_timeout)
     statuses: Counter = Counter()
     with _progress(len(specs)) as advance:
         def report(spec, status):
             statuses[status] += 1
             advance(spec, status)
 
-        runner.run(specs, rerun=args.rerun, progress=report)
+        run_grid(specs, executor, args.results, rerun=args.rerun, retry=not args.no_retry, progress=report)
     summary = ", ".join(f"{n} {status}" for status, n in sorted(statuses.items()))
     if statuses["recorded"] == len(specs):
         console.print(f"every run is already recorded in {args.results}/ (use --rerun to run again)")
@@ -117,7 +121,8 @@ def run(args) -> int:
     frame = frame[frame["key"].isin(keys)] if not frame.empty else frame
     _print_failures(frame, args.results)
     _print_board(frame, cells=False)
-    return 1 if statuses["failed"] and statuses["failed"] == len(specs) - statuses["n/a"] else 0
+    lost = statuses["failed"] + statuses["timed-out"]
+    return 1 if lost and lost == len(specs) - statuses["n/a"] else 0
 
 
 def _hp_overrides(arena: Arena, items: list[str], methods: list[str]) -> dict[str, dict]:
@@ -147,7 +152,7 @@ def _print_failures(frame: pd.DataFrame, results) -> None:
     """Why runs failed, one line per distinct reason: often one cause (missing data) fails many."""
     if frame.empty:
         return
-    failed = frame[frame["status"].isin(["failed", "diverged"])]
+    failed = frame[frame["status"].isin(["failed", "diverged", "timed-out"])]
     reasons = failed["reason"].fillna("(no reason recorded)")
     for first_line, runs in reasons.groupby(reasons.str.split("\n").str[0]):
         errors.print(f"[red]{len(runs)} {'run' if len(runs) == 1 else 'runs'} failed:[/] "
@@ -167,7 +172,7 @@ def _progress(total: int):
             task = bar.add_task("runs", total=total)
 
             def advance(spec, status):
-                if status in ("failed", "diverged"):
+                if status in ("failed", "diverged", "timed-out"):
                     bar.console.print(f"[red]{status}[/]: {spec.label()}", highlight=False)
                 bar.update(task, advance=1, description=f"{spec.method} · {spec.pair}")
 
@@ -418,8 +423,7 @@ def reproduce(args) -> int:
         errors.print(f"[yellow]warning:[/] recorded under protocol {spec.protocol}; this tlarena runs "
                      f"protocol {PROTOCOL}, so numbers may differ", highlight=False)
     console.print(f"reproducing {path.name}: {spec.label()} on {device_name(device)}", highlight=False)
-    with tempfile.TemporaryDirectory() as scratch:
-        new = Runner(arena, Path(scratch), device, args.data_dir).execute(spec)
+    new = Runner(arena, device, args.data_dir).execute(spec)
     rows = _comparison(old, new)
     table = Table("what", "recorded", "now", "same", title="recorded vs reproduced")
     for name, before, after in rows:

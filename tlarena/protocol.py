@@ -18,7 +18,7 @@ import json
 import textwrap
 
 PROTOCOL = 3
-FINGERPRINT = "b539164e6d773994"
+FINGERPRINT = "19fde544935fa943"
 
 
 def decisive() -> dict[str, object]:

@@ -19,7 +19,7 @@ from tlarena.protocol import PROTOCOL
 from tlarena.spec import RunSpec
 
 SCHEMA = 2
-STATUSES = ("ok", "failed", "diverged", "n/a")
+STATUSES = ("ok", "failed", "diverged", "timed-out", "n/a")
 
 
 @dataclass(frozen=True)
@@ -207,6 +207,12 @@ def recorded_keys(results: Path) -> set[str]:
     record of a newer schema counts as done: an older tlarena never overwrites what it cannot read."""
     records, _ = read_records(results)
     return {r.key for r in records} | _newer_schema_keys(results)
+
+
+def finished_keys(results: Path, retried: tuple[str, ...] = ()) -> set[str]:
+    """``recorded_keys`` less the records whose status is in ``retried``: their runs are done again."""
+    records, _ = read_records(results)
+    return {r.key for r in records if r.status not in retried} | _newer_schema_keys(results)
 
 
 def _newer_schema_keys(results: Path) -> set[str]:

@@ -1,6 +1,7 @@
-"""Runs specs one at a time, each isolated and recorded, sharing decoded data and source models.
+"""Runs one spec to its record, sharing decoded data and source models between the specs it runs.
 
-A run that raises, diverges or cannot apply is recorded as such; the grid always goes on.
+A run that raises, diverges or cannot apply is recorded as such (``tlarena.executors`` owns the
+grid's loop, and the worker processes that contain what an exception cannot).
 """
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ import datetime as dt
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import torch
 
@@ -21,7 +21,7 @@ from tlarena.models import Preprocessing, build_method, resolve_backbone
 from tlarena.pairs import DataSource, DomainPair
 from tlarena.partition import Evaluation, cut
 from tlarena.plugins import Arena
-from tlarena.records import Environment, Origins, RunRecord, clean_temporaries, recorded_keys, write_record
+from tlarena.records import Environment, Origins, RunRecord
 from tlarena.settings import Setting
 from tlarena.source_models import SourceModels
 from tlarena.spec import RunSpec
@@ -37,7 +37,6 @@ class Runner:
     """
 
     arena: Arena
-    results: Path
     device: torch.device
     data_dir: Path | None = None
     _splits: dict = field(default_factory=dict)
@@ -45,27 +44,6 @@ class Runner:
 
     def __post_init__(self):
         self._source_models = SourceModels(self.device, self.arena.augmentations)
-
-    def run(self, specs: list[RunSpec], rerun: bool = False,
-            progress: Callable[[RunSpec, str], None] | None = None) -> list[RunRecord]:
-        """Run every spec not yet recorded (all of them with ``rerun``); return the new records."""
-        clean_temporaries(self.results)
-        done = set() if rerun else recorded_keys(self.results)
-        new = []
-        for spec in specs:
-            if spec.key in done:
-                if progress:
-                    progress(spec, "recorded")
-                continue
-            record = self.execute(spec)
-            write_record(self.results, record)
-            done.add(spec.key)
-            new.append(record)
-            for problem in self.arena.notify_run_finished(record):
-                print(f"warning: {problem}")
-            if progress:
-                progress(spec, record.status)
-        return new
 
     def execute(self, spec: RunSpec) -> RunRecord:
         started = _now()

@@ -10,7 +10,7 @@ import streamlit as st
 from tlarena_leaderboard.loading import read_record
 from tlarena_leaderboard.views.context import Context
 
-TROUBLE = ("failed", "diverged")
+TROUBLE = ("failed", "diverged", "timed-out")
 
 
 def render(context: Context) -> None:
