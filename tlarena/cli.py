@@ -96,6 +96,9 @@ def _parser() -> argparse.ArgumentParser:
                      help="keep failed and timed-out records (by default their runs are tried again)")
     run.add_argument("--run-timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
                      help="stop a run that gives no result in this time and record it as timed-out")
+    run.add_argument("--workers", type=int, default=1, metavar="N",
+                     help="worker processes running side by side (one GPU each where there are "
+                          "several; on a CPU they share its cores)")
     run.add_argument("--in-process", action="store_true",
                      help="run in this process, not in a worker process (for debuggers; a plugin "
                           "that exits or hangs then stops the grid)")

@@ -18,12 +18,14 @@ import json
 import multiprocessing
 import multiprocessing.connection
 import os
+import time
 import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Callable, Iterator, Protocol
 
-from tlarena.records import (Environment, RunRecord, clean_temporaries, finished_keys, write_record)
+from tlarena.environment import environment
+from tlarena.records import Environment, RunRecord, clean_temporaries, finished_keys, write_record
 from tlarena.spec import RunSpec
 
 RETRIED = ("failed", "timed-out")   # statuses the next `tlarena run` tries again (--no-retry keeps them)
@@ -31,8 +33,8 @@ DEFAULT_TIMEOUT = 4 * 3600          # seconds: far above any run of the default 
 
 
 class Executor(Protocol):
-    def execute(self, spec: RunSpec) -> tuple[RunRecord, list[str]]:
-        """The record of ``spec`` and the problems plugins reported when it finished."""
+    def results(self, specs: list[RunSpec]) -> Iterator[tuple[RunSpec, RunRecord, list[str]]]:
+        """Each spec with its record and the problems plugins reported, as each run finishes."""
 
     def close(self) -> None: ...
 
@@ -43,16 +45,18 @@ def run_grid(specs: list[RunSpec], executor: Executor, results: Path, *, rerun: 
     ``retry`` is off), writing each record as soon as it exists; return the new records."""
     clean_temporaries(results)
     done = set() if rerun else finished_keys(results, RETRIED if retry else ())
+    todo = []
+    for spec in specs:
+        if spec.key in done:
+            if progress:
+                progress(spec, "recorded")
+        else:
+            done.add(spec.key)   # a spec listed twice runs once
+            todo.append(spec)
     new = []
     try:
-        for spec in specs:
-            if spec.key in done:
-                if progress:
-                    progress(spec, "recorded")
-                continue
-            record, problems = executor.execute(spec)
+        for spec, record, problems in executor.results(todo):
             write_record(results, record)
-            done.add(spec.key)
             new.append(record)
             for problem in problems:
                 print(f"warning: {problem}")
@@ -69,9 +73,10 @@ class InProcess:
     def __init__(self, runner):
         self.runner = runner
 
-    def execute(self, spec: RunSpec) -> tuple[RunRecord, list[str]]:
-        record = self.runner.execute(spec)
-        return record, self.runner.arena.notify_run_finished(record)
+    def results(self, specs: list[RunSpec]) -> Iterator[tuple[RunSpec, RunRecord, list[str]]]:
+        for spec in specs:
+            record = self.runner.execute(spec)
+            yield spec, record, self.runner.arena.notify_run_finished(record)
 
     def close(self) -> None:
         pass
@@ -85,12 +90,18 @@ class RunnerRecipe:
     device: str
     data_dir: str | None
     environment: tuple[tuple[str, str], ...] = ()   # this process's, as the worker is made
+    threads: int | None = None                       # torch's CPU threads in the worker
+    gpu: str | None = None                           # the worker's CUDA_VISIBLE_DEVICES
 
     def build(self):
-        import torch
-
         os.environ.clear()
         os.environ.update(dict(self.environment))
+        if self.gpu is not None:
+            os.environ["CUDA_VISIBLE_DEVICES"] = self.gpu
+        import torch   # after CUDA_VISIBLE_DEVICES: CUDA reads it when it first starts
+
+        if self.threads:
+            torch.set_num_threads(self.threads)
 
         from tlarena.plugins import load_arena
         from tlarena.runner import Runner
@@ -99,66 +110,122 @@ class RunnerRecipe:
 
 
 class Isolated:
-    """Each spec in a worker process that a crash, ``sys.exit`` or hang of a plugin cannot pass."""
+    """Each spec in a worker process that a crash, ``sys.exit`` or hang of a plugin cannot pass.
 
-    def __init__(self, runner, recipe: RunnerRecipe, timeout: float = DEFAULT_TIMEOUT):
-        self.runner, self.recipe, self.timeout = runner, recipe, timeout
+    With ``workers`` > 1 that many run side by side. Specs that share a source model (same pair,
+    seed, backbone and weights) go to one worker in turn, so no source model is trained twice.
+    """
+
+    def __init__(self, runner, recipe: RunnerRecipe, timeout: float = DEFAULT_TIMEOUT, workers: int = 1):
+        self.runner, self.timeout = runner, timeout
         server = "forkserver" in multiprocessing.get_all_start_methods()
-        self._context = multiprocessing.get_context("forkserver" if server else "spawn")
+        context = multiprocessing.get_context("forkserver" if server else "spawn")
         if server:
-            self._context.set_forkserver_preload(["tlarena.executors", "tlarena.runner", "tlarena.plugins"])
-        self._worker = self._connection = None
+            context.set_forkserver_preload(["tlarena.executors", "tlarena.runner", "tlarena.plugins"])
+        self._workers = [_Worker(context, _share(recipe, runner.device, index, workers))
+                         for index in range(workers)]
 
-    def execute(self, spec: RunSpec) -> tuple[RunRecord, list[str]]:
-        self._ensure_worker()
-        started = _now()
-        self._connection.send(json.dumps(spec.to_dict()))
-        if not self._connection.poll(self.timeout):
-            self._stop_worker()
-            return self._lost(spec, "timed-out", started,
-                              f"no result after {self.timeout:g} s (--run-timeout); its worker was stopped"), []
-        try:
-            answer = json.loads(self._connection.recv())
-        except (EOFError, OSError):
-            self._worker.join(timeout=10)
-            code = self._worker.exitcode
-            self._stop_worker()
-            return self._lost(spec, "failed", started, _death(code)), []
-        return RunRecord.from_dict(answer["record"]), answer["problems"]
+    def results(self, specs: list[RunSpec]) -> Iterator[tuple[RunSpec, RunRecord, list[str]]]:
+        groups: dict[tuple, list[RunSpec]] = {}
+        for spec in specs:
+            groups.setdefault((spec.pair, spec.seed, spec.backbone, spec.weights), []).append(spec)
+        waiting = list(groups.values())
+        queues: dict[_Worker, list[RunSpec]] = {worker: [] for worker in self._workers}
+        busy: dict[_Worker, RunSpec] = {}
+        while waiting or busy or any(queues.values()):
+            for worker, queue in queues.items():
+                if worker not in busy and not queue and waiting:
+                    queue.extend(waiting.pop(0))
+                if worker not in busy and queue:
+                    busy[worker] = queue.pop(0)
+                    worker.send(busy[worker], self.timeout)
+            ready = multiprocessing.connection.wait(
+                [w.connection for w in busy],
+                timeout=max(0.0, min(w.deadline for w in busy) - time.monotonic()))
+            for worker in list(busy):
+                if worker.connection in ready:
+                    record, problems = worker.answer()
+                elif time.monotonic() >= worker.deadline:
+                    record, problems = worker.expire(self.timeout), []
+                else:
+                    continue
+                if record.environment is None:
+                    record.environment = Environment(**environment(self.runner.device))
+                yield busy.pop(worker), record, problems
 
     def close(self) -> None:
-        if self._worker is not None and self._worker.is_alive():
-            self._connection.send(None)
-            self._worker.join(timeout=30)
-        self._stop_worker()
+        for worker in self._workers:
+            worker.close()
 
-    def _ensure_worker(self) -> None:
-        if self._worker is not None and self._worker.is_alive():
-            return
-        self._stop_worker()
-        parent, child = self._context.Pipe()
+
+def _share(recipe: "RunnerRecipe", device, index: int, workers: int) -> "RunnerRecipe":
+    """Worker ``index`` of ``workers``: its own GPU where there are several, else a share of the
+    CPU cores for torch's threads."""
+    if workers == 1:
+        return recipe
+    if device.type == "cuda" and device.index is None:
+        import torch
+        return replace(recipe, gpu=str(index % torch.cuda.device_count()))
+    return replace(recipe, threads=max(1, (os.cpu_count() or 1) // workers))
+
+
+class _Worker:
+    """One worker process and the run it was sent; replaced when it dies or hangs."""
+
+    def __init__(self, context, recipe: "RunnerRecipe"):
+        self.context, self.recipe = context, recipe
+        self.process = self.connection = None
+        self.spec, self.started, self.deadline = None, None, float("inf")
+
+    def send(self, spec: RunSpec, timeout: float) -> None:
+        if self.process is None or not self.process.is_alive():
+            self._start()
+        self.spec, self.started, self.deadline = spec, _now(), time.monotonic() + timeout
+        self.connection.send(json.dumps(spec.to_dict()))
+
+    def answer(self) -> tuple[RunRecord, list[str]]:
+        try:
+            answer = json.loads(self.connection.recv())
+        except (EOFError, OSError):
+            self.process.join(timeout=10)
+            code = self.process.exitcode
+            self._stop()
+            return self._lost("failed", _death(code)), []
+        return RunRecord.from_dict(answer["record"]), answer["problems"]
+
+    def expire(self, timeout: float) -> RunRecord:
+        self._stop()
+        return self._lost("timed-out", f"no result after {timeout:g} s (--run-timeout); its worker was stopped")
+
+    def close(self) -> None:
+        if self.process is not None and self.process.is_alive():
+            self.connection.send(None)
+            self.process.join(timeout=30)
+        self._stop()
+
+    def _start(self) -> None:
+        self._stop()
+        parent, child = self.context.Pipe()
         recipe = replace(self.recipe, environment=tuple(os.environ.items()))
-        self._worker = self._context.Process(target=_serve, args=(child, recipe), daemon=True,
-                                             name="tlarena-worker")
-        self._worker.start()
+        self.process = self.context.Process(target=_serve, args=(child, recipe), daemon=True,
+                                            name="tlarena-worker")
+        self.process.start()
         child.close()
-        self._connection = parent
+        self.connection = parent
 
-    def _stop_worker(self) -> None:
-        if self._worker is not None:
-            if self._worker.is_alive():
-                self._worker.kill()
-            self._worker.join(timeout=10)
-            self._connection.close()
-        self._worker = self._connection = None
+    def _stop(self) -> None:
+        if self.process is not None:
+            if self.process.is_alive():
+                self.process.kill()
+            self.process.join(timeout=10)
+            self.connection.close()
+        self.process = self.connection = None
+        self.deadline = float("inf")
 
-    def _lost(self, spec: RunSpec, status: str, started: str, reason: str) -> RunRecord:
+    def _lost(self, status: str, reason: str) -> RunRecord:
         """The record of a run whose worker gave no record: what the parent knows of it."""
-        from tlarena.environment import environment
-
-        record = RunRecord(spec, status, reason)
-        record.environment = Environment(**environment(self.runner.device))
-        record.started_at, record.finished_at = started, _now()
+        record = RunRecord(self.spec, status, reason)
+        record.started_at, record.finished_at = self.started, _now()
         return record
 
 
