@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from tlarena import Setting
-from tlarena.adaptation import (RandomMultilinearMap, coral, entropy, entropy_weights, mk_mmd, multilinear_map,
+from tlarena.adaptation import (RandomMultilinearMap, batch_nuclear_norm, coral, entropy, entropy_weights, mk_mmd, multilinear_map,
                                 reversal_schedule, reverse_gradient)
 from tlarena.grid import grid, incompatibility
 from tlarena.plugins import load_arena
@@ -44,6 +44,12 @@ def test_entropy_of_a_uniform_distribution_is_log_c_and_of_a_certain_one_is_0():
 def test_entropy_weights_favour_confident_rows_and_average_1():
     weights = entropy_weights(torch.tensor([[0.25] * 4, [1.0, 0.0, 0.0, 0.0]]))
     assert weights[1] > weights[0] and torch.isclose(weights.mean(), torch.tensor(1.0))
+
+
+def test_the_batch_nuclear_norm_is_1_for_confident_diverse_predictions_and_less_for_collapsed_ones():
+    diverse, collapsed = torch.eye(4), torch.tensor([[1.0, 0.0, 0.0, 0.0]] * 4)
+    assert torch.isclose(batch_nuclear_norm(diverse), torch.tensor(1.0))
+    assert torch.isclose(batch_nuclear_norm(collapsed), torch.tensor(0.5))
 
 
 def test_coral_distance_is_0_for_identical_batches_and_positive_otherwise():

@@ -2,7 +2,7 @@
 
 ``AdaptationMethod``, the base of methods that adapt with labeled source and unlabeled target
 batches; gradient reversal with DANN's schedule, a domain discriminator and its loss, entropy, the
-multilinear conditioning of CDAN, the multi-kernel MMD of DAN and the CORAL distance. Each is
+batch nuclear norm of BNM, the multilinear conditioning of CDAN, the multi-kernel MMD of DAN and the CORAL distance. Each is
 the math of one equation; the methods in ``tlarena_plugins.methods`` cite where it comes from.
 """
 from __future__ import annotations
@@ -69,6 +69,12 @@ def entropy_weights(probabilities: torch.Tensor) -> torch.Tensor:
     """w = 1 + e^{−H(p)} per row, scaled to mean 1: confident predictions weigh more (CDAN+E, MCC)."""
     weights = 1.0 + torch.exp(-entropy(probabilities))
     return weights * len(weights) / weights.sum()
+
+
+def batch_nuclear_norm(probabilities: torch.Tensor) -> torch.Tensor:
+    """‖A‖_* / B of the B × C prediction matrix A (Cui et al., CVPR 2020): the sum of its singular
+    values per row; largest when predictions are both confident and spread over the classes."""
+    return torch.linalg.matrix_norm(probabilities, ord="nuc") / len(probabilities)
 
 
 def multilinear_map(features: torch.Tensor, predictions: torch.Tensor) -> torch.Tensor:

@@ -2,7 +2,7 @@
 import torch
 
 import tlarena
-from tlarena.adaptation import AdaptationMethod, forward_source_and_target
+from tlarena.adaptation import AdaptationMethod, batch_nuclear_norm, forward_source_and_target
 
 
 class BNM(AdaptationMethod):
@@ -24,6 +24,4 @@ class BNM(AdaptationMethod):
 
     def training_step(self, batch: tlarena.Batch) -> torch.Tensor:
         out = forward_source_and_target(self.network, batch)
-        predictions = out.target_logits.softmax(1)
-        nuclear = torch.linalg.matrix_norm(predictions, ord="nuc") / len(predictions)
-        return out.classification - self.hp["trade_off"] * nuclear
+        return out.classification - self.hp["trade_off"] * batch_nuclear_norm(out.target_logits.softmax(1))
