@@ -13,8 +13,8 @@ class DAN(AdaptationMethod):
         L = CE(x_s, y_s) + λ Σ_l d²_k(D_s^l, D_t^l),   d²_k = E k(x,x') + E k(y,y') − 2 E k(x,y),
     k = Σ_u β_u k_u a family of Gaussian kernels whose bandwidths are multiples of the median
     pairwise squared distance (the median heuristic), summed over the adapted layers l: the
-    features and, with ``adapt_logits``, the logits. Paper defaults: λ = 1, the features and the
-    classifier layer adapted (here: features and logits, ``adapt_logits`` on).
+    features and, with ``adapt_logits`` (on by default), the logits. Paper defaults: λ = 1, the
+    fully connected layers up to the classifier's adapted.
     Deviations: β uniform over 5 kernels at 2^{-2}..2^{2} times the median (the paper learns β by a
     quadratic program over a wider family of bandwidths); the quadratic-time estimate of MMD² on
     the batch (the paper: its linear-time unbiased estimate); one feature layer before the head

@@ -21,11 +21,11 @@ class MCC(AdaptationMethod):
     Paper: Jin et al., "Minimum Class Confusion for Versatile Domain Adaptation", ECCV 2020, eq. 1–7:
         L = CE(x_s, y_s) + μ · L_MCC,  L_MCC = (1/C) Σ_j Σ_{j'≠j} |C̃_jj'|,
     Ŷ = softmax(z_t / T) over the target batch, C = Ŷᵀ W Ŷ with W_ii = B (1 + e^{−H(ŷ_i)}) /
-    Σ_k (1 + e^{−H(ŷ_k)}) (uncertainty reweighting, eq. 3–4), C̃ = C with each row divided by its
-    sum (category normalization, eq. 6). Paper defaults: T = 2.5, μ = 1.
+    Σ_k (1 + e^{−H(ŷ_k)}) (uncertainty reweighting, eq. 3–4), C̃ = C normalized per class (eq. 6;
+    C is symmetric, so dividing rows or columns by their sums leaves L_MCC the same). The entropy
+    weights carry no gradient, as in the authors' code. Paper defaults: T = 2.5, μ = 1.
     Deviations: starts from the shared source model; the harness's learning-rate schedule (the
-    paper: ×10 for the head, SGD with annealing); the entropy weights carry no gradient, as in
-    the authors' code.
+    paper: ×10 for the head, SGD with annealing).
     """
 
     name = "mcc"
