@@ -255,10 +255,11 @@ def _cell(value) -> str:
 
 def list_(args) -> int:
     arena = _arena(args)
-    prose = ("paper", "description", "problems", "registered", "source", "target")
+    prose = ("paper", "hyperparameters", "description", "problems", "registered", "source", "target")
     if args.what == "methods":
-        header = ["method", "family", "settings", "starts from", "paper"]
-        rows = [[m.name, m.family, ", ".join(sorted(s.value for s in m.settings)), m.init, m.paper]
+        header = ["method", "family", "settings", "starts from", "paper", "hyperparameters"]
+        rows = [[m.name, m.family, ", ".join(sorted(s.value for s in m.settings)), m.init, m.paper,
+                 " ".join(f"{key}={_cell(value)}" for key, value in m.hparams.items()) or "-"]
                 for m in arena.methods]
     elif args.what == "pairs":
         # With --suite the data already here is opened to show its sizes; nothing is downloaded.
