@@ -35,7 +35,8 @@ def test_a_hook_without_the_marker_is_reported(fixture_plugins):
 def test_each_plugin_is_credited_with_what_it_registered(fixture_plugins):
     arena = load_arena(("faulty_methods",))
 
-    assert _info(arena, "faulty_methods").registered == {"method": ["raises-in-step", "nan-loss"]}
+    assert _info(arena, "faulty_methods").registered == {"method": ["raises-in-step", "nan-loss", "exits-in-step",
+                                                                    "crashes-in-step", "hangs-in-step"]}
     assert "nan-loss" not in _info(arena, "parameter-transfer").registered["method"]
 
 
