@@ -131,3 +131,14 @@ def test_the_fingerprint_moves_when_a_deciding_constant_does(monkeypatch):
     before = protocol.fingerprint()
     monkeypatch.setattr(trainer, "CLIP_NORM", trainer.CLIP_NORM * 2)
     assert protocol.fingerprint() != before
+
+
+def test_a_cached_source_model_is_not_reused_by_code_with_another_fingerprint(monkeypatch):
+    # Regression: the cache key held the protocol number only, so a source model trained by a
+    # development tree of the same protocol was reused and a record did not reproduce.
+    from tlarena import source_models
+
+    key = source_models.SourceModelKey("hub:a", "data", "lenet", "none", 0, 500, 32, "none")
+    before = key.digest
+    monkeypatch.setattr(source_models, "FINGERPRINT", "0" * 16)
+    assert key.digest != before

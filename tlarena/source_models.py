@@ -27,7 +27,7 @@ from tlarena.methods import Batch, Network, TransferMethod
 from tlarena.models import seed_everything
 from tlarena.pairs import DomainPair
 from tlarena.partition import Parts
-from tlarena.protocol import PROTOCOL
+from tlarena.protocol import FINGERPRINT, PROTOCOL
 from tlarena.records import SharedCost
 from tlarena.registry import Registry
 from tlarena.settings import Setting
@@ -70,7 +70,10 @@ class SourceModelKey:
 
     @property
     def digest(self) -> str:
-        text = json.dumps({"protocol": PROTOCOL, "hparams": SOURCE_HPARAMS, **self.__dict__},
+        # The fingerprint too: a source model trained by code that decided numbers differently
+        # (a development tree under the same protocol number) is never reused.
+        text = json.dumps({"protocol": PROTOCOL, "fingerprint": FINGERPRINT, "hparams": SOURCE_HPARAMS,
+                           **self.__dict__},
                           sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:20]
 
