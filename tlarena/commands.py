@@ -104,9 +104,11 @@ def run(args) -> int:
         raise UsageError(f"--run-timeout must be positive, not {args.run_timeout:g}")
     if args.workers < 1 or (args.workers > 1 and args.in_process):
         raise UsageError(f"--workers must be at least 1 (and 1 with --in-process), not {args.workers}")
-    runner = Runner(arena, device, args.data_dir)
-    recipe = RunnerRecipe(tuple(args.plugin), str(device), str(args.data_dir) if args.data_dir else None)
-    executor = InProcess(runner) if args.in_process else Isolated(runner, recipe, args.run_timeout, args.workers)
+    if args.in_process:
+        executor = InProcess(Runner(arena, device, args.data_dir))
+    else:   # the workers build their own runner from the recipe
+        recipe = RunnerRecipe(tuple(args.plugin), str(device), str(args.data_dir) if args.data_dir else None)
+        executor = Isolated(device, recipe, args.run_timeout, args.workers)
     statuses: Counter = Counter()
     with _progress(len(specs)) as advance:
         def report(spec, status):

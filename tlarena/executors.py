@@ -116,13 +116,13 @@ class Isolated:
     seed, backbone and weights) go to one worker in turn, so no source model is trained twice.
     """
 
-    def __init__(self, runner, recipe: RunnerRecipe, timeout: float = DEFAULT_TIMEOUT, workers: int = 1):
-        self.runner, self.timeout = runner, timeout
+    def __init__(self, device, recipe: RunnerRecipe, timeout: float = DEFAULT_TIMEOUT, workers: int = 1):
+        self.device, self.timeout = device, timeout
         server = "forkserver" in multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("forkserver" if server else "spawn")
         if server:
             context.set_forkserver_preload(["tlarena.executors", "tlarena.runner", "tlarena.plugins"])
-        self._workers = [_Worker(context, _share(recipe, runner.device, index, workers))
+        self._workers = [_Worker(context, _share(recipe, device, index, workers))
                          for index in range(workers)]
 
     def results(self, specs: list[RunSpec]) -> Iterator[tuple[RunSpec, RunRecord, list[str]]]:
@@ -150,7 +150,7 @@ class Isolated:
                 else:
                     continue
                 if record.environment is None:
-                    record.environment = Environment(**environment(self.runner.device))
+                    record.environment = Environment(**environment(self.device))
                 yield busy.pop(worker), record, problems
 
     def close(self) -> None:
