@@ -99,6 +99,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--workers", type=int, default=1, metavar="N",
                      help="worker processes running side by side (one GPU each where there are "
                           "several; on a CPU they share its cores)")
+    run.add_argument("--executor", choices=["local", "ray"], default="local",
+                     help="local: worker processes on this machine; ray: each run a task on a Ray "
+                          "cluster (pip install 'tlarena[ray]')")
+    run.add_argument("--address", metavar="ADDRESS",
+                     help="with --executor ray: the cluster to join (default: the one ray.init finds, "
+                          "else a local one)")
     run.add_argument("--in-process", action="store_true",
                      help="run in this process, not in a worker process (for debuggers; a plugin "
                           "that exits or hangs then stops the grid)")

@@ -102,13 +102,7 @@ def run(args) -> int:
                   f"→ {args.results}/", highlight=False)
     if args.run_timeout <= 0:
         raise UsageError(f"--run-timeout must be positive, not {args.run_timeout:g}")
-    if args.workers < 1 or (args.workers > 1 and args.in_process):
-        raise UsageError(f"--workers must be at least 1 (and 1 with --in-process), not {args.workers}")
-    if args.in_process:
-        executor = InProcess(Runner(arena, device, args.data_dir))
-    else:   # the workers build their own runner from the recipe
-        recipe = RunnerRecipe(tuple(args.plugin), str(device), str(args.data_dir) if args.data_dir else None)
-        executor = Isolated(device, recipe, args.run_timeout, args.workers)
+    executor = _executor(args, arena, device)
     statuses: Counter = Counter()
     with _progress(len(specs)) as advance:
         def report(spec, status):
@@ -127,6 +121,24 @@ def run(args) -> int:
     _print_board(frame, cells=False)
     lost = statuses["failed"] + statuses["timed-out"]
     return 1 if lost and lost == len(specs) - statuses["n/a"] else 0
+
+
+def _executor(args, arena: Arena, device):
+    if args.workers < 1 or (args.workers > 1 and args.in_process):
+        raise UsageError(f"--workers must be at least 1 (and 1 with --in-process), not {args.workers}")
+    if args.executor != "ray" and args.address:
+        raise UsageError("--address is for --executor ray")
+    if args.executor == "ray" and (args.in_process or args.workers > 1):
+        raise UsageError("--executor ray runs as many runs at once as the cluster has room for; "
+                         "--workers and --in-process are for --executor local")
+    if args.in_process:
+        return InProcess(Runner(arena, device, args.data_dir))
+    # the workers build their own runner from the recipe
+    recipe = RunnerRecipe(tuple(args.plugin), str(device), str(args.data_dir) if args.data_dir else None)
+    if args.executor == "ray":
+        from tlarena.ray_executor import RayExecutor   # Ray is optional: imported only when asked for
+        return RayExecutor(device, recipe, args.address, args.run_timeout)
+    return Isolated(device, recipe, args.run_timeout, args.workers)
 
 
 def _hp_overrides(arena: Arena, items: list[str], methods: list[str]) -> dict[str, dict]:

@@ -1,10 +1,15 @@
-"""Where the runs of a grid execute, and the grid's loop: skip what is recorded, record the rest.
+"""Where the runs of a grid execute, and the grid's loop: skip what is recorded, claim, record the rest.
 
 ``InProcess`` runs each spec in this process: a plugin that raises is recorded as failed, but one
 that calls ``sys.exit``, crashes the interpreter or hangs would take the grid with it. ``Isolated``
 (the command line's default) runs them in a worker process: when the worker dies, its run is
 recorded as ``failed`` with its exit code, and when it gives no answer within ``timeout`` seconds it
 is stopped and its run recorded as ``timed-out``; a fresh worker takes the next run.
+``tlarena.ray_executor.RayExecutor`` runs each as a task on a Ray cluster.
+
+Several processes may run one grid into one results folder: each run is claimed
+(``tlarena.claims``) just before it starts, so a run claimed by another live process is skipped
+and one left by a dead process is taken over.
 
 Workers come from a fork server (spawned where there is none, on Windows): a plain fork of this
 process would copy an OpenMP thread team that torch already used, and the child would hang in its
@@ -24,17 +29,25 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterator, Protocol
 
+from tlarena import claims, source_models
 from tlarena.environment import environment
-from tlarena.records import Environment, RunRecord, clean_temporaries, finished_keys, write_record
+from tlarena.records import (Environment, RunRecord, clean_temporaries, finished_keys, newer_schema_keys,
+                             record_path, write_record)
 from tlarena.spec import RunSpec
 
 RETRIED = ("failed", "timed-out")   # statuses the next `tlarena run` tries again (--no-retry keeps them)
 DEFAULT_TIMEOUT = 4 * 3600          # seconds: far above any run of the default suites on a CPU
+ELSEWHERE = "running elsewhere"           # the progress status of a run another live process has claimed
 
 
 class Executor(Protocol):
-    def results(self, specs: list[RunSpec]) -> Iterator[tuple[RunSpec, RunRecord, list[str]]]:
-        """Each spec with its record and the problems plugins reported, as each run finishes."""
+    """Runs specs somewhere. ``start(spec)`` is called just before a spec starts; a spec for which
+    it returns False (another process claimed or recorded it) is not run. Pull specs only when
+    there is room to run them: a started spec stays claimed until its record comes back."""
+
+    def results(self, specs: list[RunSpec], start: Callable[[RunSpec], bool]
+                ) -> Iterator[tuple[RunSpec, RunRecord, list[str]]]:
+        """Each started spec with its record and the problems plugins reported, as each run finishes."""
 
     def close(self) -> None: ...
 
@@ -42,9 +55,13 @@ class Executor(Protocol):
 def run_grid(specs: list[RunSpec], executor: Executor, results: Path, *, rerun: bool = False,
              retry: bool = True, progress: Callable[[RunSpec, str], None] | None = None) -> list[RunRecord]:
     """Run every spec not yet recorded (all with ``rerun``; failed and timed-out ones again unless
-    ``retry`` is off), writing each record as soon as it exists; return the new records."""
+    ``retry`` is off), writing each record as soon as it exists; return the new records.
+
+    A spec another live process has claimed is reported as ``ELSEWHERE`` and not waited for; one
+    recorded by another process while this grid ran counts as recorded, even with ``rerun``."""
     clean_temporaries(results)
-    done = set() if rerun else finished_keys(results, RETRIED if retry else ())
+    claims.remove_stale(results)
+    done = newer_schema_keys(results) if rerun else finished_keys(results, RETRIED if retry else ())
     todo = []
     for spec in specs:
         if spec.key in done:
@@ -53,10 +70,27 @@ def run_grid(specs: list[RunSpec], executor: Executor, results: Path, *, rerun: 
         else:
             done.add(spec.key)   # a spec listed twice runs once
             todo.append(spec)
+    stamps = {spec.key: _stamp(results, spec.key) for spec in todo}
+    held: dict[str, claims.Claim] = {}
+
+    def start(spec: RunSpec) -> bool:
+        claim = claims.take(claims.claim_path(record_path(results, spec.key)))
+        status = ELSEWHERE if claim is None else None
+        if claim is not None and _stamp(results, spec.key) != stamps[spec.key]:
+            claim.release()     # another process recorded it after this grid looked
+            status = "recorded"
+        if status is not None:
+            if progress:
+                progress(spec, status)
+            return False
+        held[spec.key] = claim
+        return True
+
     new = []
     try:
-        for spec, record, problems in executor.results(todo):
+        for spec, record, problems in executor.results(todo, start):
             write_record(results, record)
+            held.pop(spec.key).release()
             new.append(record)
             for problem in problems:
                 print(f"warning: {problem}")
@@ -64,7 +98,27 @@ def run_grid(specs: list[RunSpec], executor: Executor, results: Path, *, rerun: 
                 progress(spec, record.status)
     finally:
         executor.close()
+        for claim in held.values():
+            claim.release()
     return new
+
+
+def _stamp(results: Path, key: str) -> int | None:
+    """The record file's modification time (None: no record), to tell one written meanwhile."""
+    try:
+        return record_path(results, key).stat().st_mtime_ns
+    except FileNotFoundError:
+        return None
+
+
+def execute(runner, spec: RunSpec) -> tuple[RunRecord, list[str]]:
+    """One run through ``runner``, wherever it executes: its record and the plugins' problems. A
+    source model whose training failed is unclaimed, for another run or process to try."""
+    try:
+        record = runner.execute(spec)
+    finally:
+        source_models.release_unfinished()
+    return record, runner.arena.notify_run_finished(record)
 
 
 class InProcess:
@@ -73,10 +127,11 @@ class InProcess:
     def __init__(self, runner):
         self.runner = runner
 
-    def results(self, specs: list[RunSpec]) -> Iterator[tuple[RunSpec, RunRecord, list[str]]]:
+    def results(self, specs: list[RunSpec], start: Callable[[RunSpec], bool]
+                ) -> Iterator[tuple[RunSpec, RunRecord, list[str]]]:
         for spec in specs:
-            record = self.runner.execute(spec)
-            yield spec, record, self.runner.arena.notify_run_finished(record)
+            if start(spec):
+                yield spec, *execute(self.runner, spec)
 
     def close(self) -> None:
         pass
@@ -94,8 +149,9 @@ class RunnerRecipe:
     gpu: str | None = None                           # the worker's CUDA_VISIBLE_DEVICES
 
     def build(self):
-        os.environ.clear()
-        os.environ.update(dict(self.environment))
+        if self.environment:   # a worker of this machine; a Ray worker keeps its cluster's environment
+            os.environ.clear()
+            os.environ.update(dict(self.environment))
         if self.gpu is not None:
             os.environ["CUDA_VISIBLE_DEVICES"] = self.gpu
         import torch   # after CUDA_VISIBLE_DEVICES: CUDA reads it when it first starts
@@ -125,7 +181,8 @@ class Isolated:
         self._workers = [_Worker(context, _share(recipe, device, index, workers))
                          for index in range(workers)]
 
-    def results(self, specs: list[RunSpec]) -> Iterator[tuple[RunSpec, RunRecord, list[str]]]:
+    def results(self, specs: list[RunSpec], start: Callable[[RunSpec], bool]
+                ) -> Iterator[tuple[RunSpec, RunRecord, list[str]]]:
         groups: dict[tuple, list[RunSpec]] = {}
         for spec in specs:
             groups.setdefault((spec.pair, spec.seed, spec.backbone, spec.weights), []).append(spec)
@@ -134,11 +191,15 @@ class Isolated:
         busy: dict[_Worker, RunSpec] = {}
         while waiting or busy or any(queues.values()):
             for worker, queue in queues.items():
-                if worker not in busy and not queue and waiting:
-                    queue.extend(waiting.pop(0))
-                if worker not in busy and queue:
-                    busy[worker] = queue.pop(0)
-                    worker.send(busy[worker], self.timeout)
+                while worker not in busy and (queue or waiting):
+                    if not queue:
+                        queue.extend(waiting.pop(0))
+                    spec = queue.pop(0)
+                    if start(spec):
+                        busy[worker] = spec
+                        worker.send(spec, self.timeout)
+            if not busy:
+                continue
             ready = multiprocessing.connection.wait(
                 [w.connection for w in busy],
                 timeout=max(0.0, min(w.deadline for w in busy) - time.monotonic()))
@@ -180,7 +241,7 @@ class _Worker:
     def send(self, spec: RunSpec, timeout: float) -> None:
         if self.process is None or not self.process.is_alive():
             self._start()
-        self.spec, self.started, self.deadline = spec, _now(), time.monotonic() + timeout
+        self.spec, self.started, self.deadline = spec, now(), time.monotonic() + timeout
         self.connection.send(json.dumps(spec.to_dict()))
 
     def answer(self) -> tuple[RunRecord, list[str]]:
@@ -225,7 +286,7 @@ class _Worker:
     def _lost(self, status: str, reason: str) -> RunRecord:
         """The record of a run whose worker gave no record: what the parent knows of it."""
         record = RunRecord(self.spec, status, reason)
-        record.started_at, record.finished_at = self.started, _now()
+        record.started_at, record.finished_at = self.started, now()
         return record
 
 
@@ -240,8 +301,7 @@ def _serve(connection, recipe: RunnerRecipe) -> None:
             return
         if message is None:
             return
-        record = runner.execute(RunSpec.from_dict(json.loads(message)))
-        problems = runner.arena.notify_run_finished(record)
+        record, problems = execute(runner, RunSpec.from_dict(json.loads(message)))
         connection.send(json.dumps({"record": record.to_dict(), "problems": problems}))
 
 
@@ -263,5 +323,5 @@ def _death(code: int | None) -> str:
             f"(the method or a plugin called sys.exit or os._exit)")
 
 
-def _now() -> str:
+def now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")

@@ -206,16 +206,17 @@ def recorded_keys(results: Path) -> set[str]:
     """Keys with a readable record; a corrupt file does not count, so its run is done again. A
     record of a newer schema counts as done: an older tlarena never overwrites what it cannot read."""
     records, _ = read_records(results)
-    return {r.key for r in records} | _newer_schema_keys(results)
+    return {r.key for r in records} | newer_schema_keys(results)
 
 
 def finished_keys(results: Path, retried: tuple[str, ...] = ()) -> set[str]:
     """``recorded_keys`` less the records whose status is in ``retried``: their runs are done again."""
     records, _ = read_records(results)
-    return {r.key for r in records if r.status not in retried} | _newer_schema_keys(results)
+    return {r.key for r in records if r.status not in retried} | newer_schema_keys(results)
 
 
-def _newer_schema_keys(results: Path) -> set[str]:
+def newer_schema_keys(results: Path) -> set[str]:
+    """Keys whose record a newer tlarena wrote: never overwritten, not even by ``--rerun``."""
     keys = set()
     for path in Path(results).glob("*.json"):
         try:

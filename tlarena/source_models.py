@@ -6,6 +6,8 @@ and a local copy that differs from the hub's each get their own model.
 
 Every method that starts from the source model loads it from a safetensors file in the cache; its
 training cost is recorded once, beside the file, and reported apart from each method's own cost.
+Processes that need one source model at once train it once: the first claims it
+(``tlarena.claims``), the others wait for its files.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ import torch
 import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 
+from tlarena import claims
 from tlarena.backbones import Backbone, create_model
 from tlarena.data import BatchStream
 from tlarena.data.augment import NONE, Augmentation
@@ -84,15 +87,43 @@ def _paths(key: SourceModelKey) -> tuple[Path, Path]:
 
 
 def load(key: SourceModelKey) -> tuple[dict[str, torch.Tensor], dict] | None:
-    """The cached weights and their cost record, or None when this source model was never trained."""
+    """The cached weights and their cost record, or None when this source model was never trained:
+    then this process holds its claim and trains it, and ``save`` (or ``release_unfinished``)
+    releases it. While another process trains it, wait for its files."""
     weights, meta = _paths(key)
-    if not (weights.exists() and meta.exists()):
+
+    def cached() -> bool:
+        return weights.exists() and meta.exists()
+
+    if not cached() and key.digest not in _building:
+        claim = claims.wait(claims.claim_path(weights), cached)
+        if claim is not None and not cached():
+            _building[key.digest] = claim
+        elif claim is not None:
+            claim.release()
+    if key.digest in _building:
         return None
     return load_file(str(weights)), json.loads(meta.read_text())
 
 
+_building: dict[str, claims.Claim] = {}   # the source models this process has claimed to train
+
+
+def release_unfinished() -> None:
+    """Release the claims of source models this process did not finish (their training raised)."""
+    while _building:
+        _building.popitem()[1].release()
+
+
 def save(key: SourceModelKey, model: torch.nn.Module, cost: dict) -> None:
     """Weights first, the cost record last: a source model counts as cached once both exist."""
+    _save(key, model, cost)
+    claim = _building.pop(key.digest, None)
+    if claim is not None:
+        claim.release()
+
+
+def _save(key: SourceModelKey, model: torch.nn.Module, cost: dict) -> None:
     weights, meta = _paths(key)
     weights.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}

@@ -37,6 +37,7 @@ from urllib.parse import urlparse
 
 import datasets
 
+from tlarena import claims
 from tlarena.data.columns import Columns, standardize
 from tlarena.data.paths import DATA_DIR_ENV, DataUnavailable, cache_root, dataset_dir
 from tlarena.pairs import BuiltDataset, DataSource, HubDataset, MultiSource
@@ -74,16 +75,30 @@ def load_split(source: DataSource, split: str, *, data_dir: str | os.PathLike | 
 def _built(source: BuiltDataset) -> datasets.DatasetDict:
     """Build once, keep on disk: later loads are memory-mapped with a stable fingerprint."""
     path = cache_root() / "datasets" / f"{source.name}-v{source.version}"
-    if not (path / "dataset_dict.json").exists():
-        tmp = path.with_name(path.name + f".tmp-{os.getpid()}")
-        datasets.disable_progress_bars()  # tlarena's own progress bar is the one to watch
-        source.build().save_to_disk(str(tmp))
-        path.parent.mkdir(parents=True, exist_ok=True)
+
+    def cached() -> bool:
+        return (path / "dataset_dict.json").exists()
+
+    # Processes that need it at once build it once: the first claims it, the others wait.
+    claim = None if cached() else claims.wait(claims.claim_path(path), cached)
+    if claim is not None:
         try:
-            os.replace(tmp, path)
-        except OSError:  # another process finished first; its copy is as good as ours
-            shutil.rmtree(tmp, ignore_errors=True)
+            if not cached():
+                _build(source, path)
+        finally:
+            claim.release()
     return datasets.load_from_disk(str(path))
+
+
+def _build(source: BuiltDataset, path: Path) -> None:
+    tmp = path.with_name(path.name + f".tmp-{os.getpid()}")
+    datasets.disable_progress_bars()  # tlarena's own progress bar is the one to watch
+    source.build().save_to_disk(str(tmp))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.replace(tmp, path)
+    except OSError:  # a copy is there already (a claim taken over from a slow builder): as good as ours
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 # --- the hub ---------------------------------------------------------------------------------

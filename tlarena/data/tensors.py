@@ -1,7 +1,8 @@
 """Decoded, resized images as uint8 tensors, cached on disk and shared by every run.
 
 A split is decoded once per (dataset fingerprint, split, size, channels); later runs read the cache
-file, so no run ever decodes an image again.
+file, so no run ever decodes an image again. Processes that need one split at once decode it once:
+the first claims it (``tlarena.claims``), the others wait for its files.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from tlarena import claims
 from tlarena.data.hub import load_split
 from tlarena.data.paths import cache_root
 from tlarena.pairs import DataSource, MultiSource
@@ -74,8 +76,17 @@ def split_tensors(source: DataSource, split: str, spec: ImageSpec, *,
     digest = hashlib.sha256(f"{dataset._fingerprint}|{split}|{spec}".encode()).hexdigest()[:16]
     base = cache_root() / "tensors" / f"{source.name}-{split}-{spec.height}x{spec.width}-{digest}"
     images_path, labels_path = base.with_suffix(".images.npy"), base.with_suffix(".labels.npy")
-    if not (images_path.exists() and labels_path.exists()):
-        _decode_to(dataset, spec, images_path, labels_path)
+
+    def cached() -> bool:
+        return images_path.exists() and labels_path.exists()
+
+    claim = None if cached() else claims.wait(claims.claim_path(images_path), cached)
+    if claim is not None:
+        try:
+            if not cached():
+                _decode_to(dataset, spec, images_path, labels_path)
+        finally:
+            claim.release()
     images = np.load(images_path, mmap_mode="r")
     if images.nbytes <= _IN_MEMORY_LIMIT:
         images = np.array(images)  # a plain in-memory copy, not a memmap
