@@ -36,3 +36,11 @@ def test_leaderboard_benchmark_prints_its_loading_ratios_and_render_times():
 
     assert ratio(out, "ratio 400 / 200 records") > 0
     assert "overview of 200 records (4 boards)" in out and "every cache warm" in out
+
+
+def test_frozen_features_prints_each_methods_speed_up_and_both_accuracies():
+    out = run_benchmark("frozen_features.py", "--model", "resnet18", "--steps", "3", "--batch", "8",
+                        "--images", "48", "--device", "cpu")
+
+    assert all(ratio(out, rf"{name}:.*speed-up ratio") > 0 for name in ("linear-probe", "coral-linear", "tca"))
+    assert "top-1 reused" in out and "recomputed" in out

@@ -6,7 +6,7 @@ import pluggy
 
 from tlarena.backbones import Backbone
 from tlarena.data.augment import Augmentation
-from tlarena.methods import FAMILIES, Batch, ContractError, Network, Progress, TargetImages, TransferMethod, Update
+from tlarena.methods import FAMILIES, Batch, ContractError, Network, Progress, SourceImages, TargetImages, TransferMethod, Update
 from tlarena.pairs import BuiltDataset, DataSource, DomainPair, HubDataset, MultiSource
 from tlarena.settings import Setting
 
@@ -28,6 +28,7 @@ __all__ = [
     "Network",
     "Progress",
     "Setting",
+    "SourceImages",
     "TargetImages",
     "TransferMethod",
     "Update",

@@ -2,8 +2,9 @@
 
 ``AdaptationMethod``, the base of methods that adapt with labeled source and unlabeled target
 batches; gradient reversal with DANN's schedule, a domain discriminator and its loss, entropy, the
-batch nuclear norm of BNM, the multilinear conditioning of CDAN, the multi-kernel MMD of DAN and the CORAL distance. Each is
-the math of one equation; the methods in ``tlarena_plugins.methods`` cite where it comes from.
+batch nuclear norm of BNM, the multilinear conditioning of CDAN, the multi-kernel MMD of DAN, the
+joint MMD of JAN and the CORAL distance. Each is the math of one equation; the methods in
+``tlarena_plugins.methods`` cite where it comes from.
 """
 from __future__ import annotations
 
@@ -96,21 +97,40 @@ class RandomMultilinearMap(nn.Module):
         return (features @ self.feature_projection) * (predictions @ self.prediction_projection) / math.sqrt(self.dim)
 
 
+def median_heuristic(squared_distances: torch.Tensor) -> torch.Tensor:
+    """γ = the median of the positive squared distances, detached so a bandwidth is never trained."""
+    positive = squared_distances.detach()
+    return positive[positive > 0].median().clamp_min(1e-6)
+
+
 def gaussian_kernels(x: torch.Tensor, y: torch.Tensor,
                      scales: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0, 4.0)) -> torch.Tensor:
-    """Σ_u k_u(x_i, y_j) / m for Gaussian kernels k_u = exp(−‖x−y‖² / (s_u γ)), γ the median squared
-    distance of the pooled rows (the median heuristic), detached so the bandwidth is not trained."""
+    """Σ_u k_u(x_i, y_j) / m for Gaussian kernels k_u = exp(−‖x−y‖² / (s_u γ)) over the pooled rows of
+    ``x`` and ``y``, γ from ``median_heuristic``."""
     pooled = torch.cat([x, y])
     distances = torch.cdist(pooled, pooled).pow(2)
-    bandwidth = distances.detach()[distances.detach() > 0].median().clamp_min(1e-6)
+    bandwidth = median_heuristic(distances)
     return sum(torch.exp(-distances / (scale * bandwidth)) for scale in scales) / len(scales)
 
 
-def mk_mmd(x: torch.Tensor, y: torch.Tensor, scales: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0, 4.0)) -> torch.Tensor:
-    """MK-MMD² between the rows of ``x`` and ``y`` with equally weighted Gaussian kernels (quadratic-time
-    biased estimate): E k(x, x') + E k(y, y') − 2 E k(x, y); near 0 when both come from one distribution."""
-    kernel, n = gaussian_kernels(x, y, scales), len(x)
+def mmd(kernel: torch.Tensor, n: int) -> torch.Tensor:
+    """MMD² from the kernel matrix of pooled rows, the first ``n`` from one domain (quadratic-time
+    biased estimate): E k(x, x') + E k(y, y') − 2 E k(x, y)."""
     return kernel[:n, :n].mean() + kernel[n:, n:].mean() - 2 * kernel[:n, n:].mean()
+
+
+def mk_mmd(x: torch.Tensor, y: torch.Tensor, scales: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0, 4.0)) -> torch.Tensor:
+    """MK-MMD² between the rows of ``x`` and ``y`` with equally weighted Gaussian kernels (DAN); near 0
+    when both come from one distribution."""
+    return mmd(gaussian_kernels(x, y, scales), len(x))
+
+
+def jmmd(source: list[torch.Tensor], target: list[torch.Tensor],
+         scales: list[tuple[float, ...]]) -> torch.Tensor:
+    """Joint MMD² of JAN (Long et al., ICML 2017, eq. 10): the MMD of the joint distribution of
+    several layers, its kernel the product over layers l of ``gaussian_kernels`` with ``scales[l]``."""
+    kernel = math.prod(gaussian_kernels(s, t, layer_scales) for s, t, layer_scales in zip(source, target, scales))
+    return mmd(kernel, len(source[0]))
 
 
 def coral(source: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

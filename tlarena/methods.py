@@ -65,17 +65,20 @@ class Batch:
     ``source``: (images, labels) of the source; ``target``: labeled target; ``unlabeled``: target
     images without labels; ``source_domains``: the domain index of each source image (0 unless the
     source pools several domains); ``views[stream][name]``: the views a method declared, each an
-    augmentation of the same images. A stream the setting does not have is ``None``; reading a stream
-    the method did not declare raises ``ContractError`` naming the flag to set.
+    augmentation of the same images; ``rows[stream]``: the row of each image in its split (CPU int64),
+    the order a phase sees the split in, so per-image work (frozen features) is done once. A stream
+    the setting does not have is ``None``; reading a stream the method did not declare raises
+    ``ContractError`` naming the flag to set.
     """
 
     def __init__(self, source: Labeled | None = None, target: Labeled | None = None,
                  unlabeled: torch.Tensor | None = None, *, source_domains: torch.Tensor | None = None,
                  views: dict[str, dict[str, torch.Tensor]] | None = None, method: str = "",
-                 undeclared: frozenset[str] = frozenset()):
+                 undeclared: frozenset[str] = frozenset(), rows: dict[str, torch.Tensor] | None = None):
         self._streams = {"source": source, "target": target, "unlabeled": unlabeled}
         self.source_domains = source_domains
         self.views = views or {}
+        self.rows = rows or {}
         self._method, self._undeclared = method, undeclared
 
     def _stream(self, name: str):
@@ -97,6 +100,18 @@ class TargetImages:
     _batches: Callable[[int], Iterator[torch.Tensor]] = field(repr=False)
 
     def batches(self, size: int = 256) -> Iterator[torch.Tensor]:
+        return self._batches(size)
+
+
+@dataclass
+class SourceImages:
+    """The labeled source training images, for the phase of a method with ``phase_sees_source``:
+    (normalized images, labels) batches on the device, in row order (``Batch.rows["source"]``)."""
+
+    count: int
+    _batches: Callable[[int], Iterator[Labeled]] = field(repr=False)
+
+    def batches(self, size: int = 256) -> Iterator[Labeled]:
         return self._batches(size)
 
 
@@ -142,6 +157,8 @@ class TransferMethod(nn.Module):
       unlabeled_ratio: unlabeled images per labeled image in a step (FixMatch's μ);
       views: ``{stream: (augmentation, ...)}``, the views of each image of a stream a step gets;
       phase_every: run ``phase`` before step 1 and then every this many steps (0: only before step 1);
+      phase_sees_source: the phase also gets the labeled source images, ``phase(target, source)``,
+      where the method uses source data and the setting has it (shallow CORAL, TCA);
       keeps_source_head: in ``task``, get the source head as it is instead of a fresh target head;
       updates: named updates of a step, in order (see ``Update``); empty: one loss steps everything;
       trains: ``False`` for methods applied as they are (no optimizer steps);
@@ -160,6 +177,7 @@ class TransferMethod(nn.Module):
     unlabeled_ratio: ClassVar[int] = 1
     views: ClassVar[dict[str, tuple[str, ...]]] = {}
     phase_every: ClassVar[int] = 0
+    phase_sees_source: ClassVar[bool] = False
     keeps_source_head: ClassVar[bool] = False
     updates: ClassVar[tuple[Update, ...]] = ()
     trains: ClassVar[bool] = True
@@ -182,9 +200,10 @@ class TransferMethod(nn.Module):
         """The loss of one step (a scalar tensor). The harness calls backward and steps the optimizer."""
         raise NotImplementedError(f"{type(self).__name__} trains but defines no training_step")
 
-    def phase(self, target: TargetImages) -> None:
+    def phase(self, target: TargetImages, source: SourceImages | None = None) -> None:
         """Optional: work over the whole unlabeled target set (pseudo-labels, statistics), run without
-        gradients before step 1 and every ``phase_every`` steps; its time counts as training."""
+        gradients before step 1 and every ``phase_every`` steps; its time counts as training.
+        ``source`` is passed only to a method with ``phase_sees_source``."""
 
     def adapt(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Test-time setting: (logits, loss) for one test batch. The harness scores the logits, then

@@ -199,6 +199,8 @@ def validate_method(method, arena: Arena) -> str:
             raise RegistrationError(f"method {method.name!r}: views of unknown stream {stream!r}; "
                                     f"streams are source, target and unlabeled")
         _known_augmentations(arena, views, f"method {method.name!r}")
+    if method.phase_sees_source and not method.uses_source_data:
+        raise RegistrationError(f"method {method.name!r}: phase_sees_source needs uses_source_data = True")
     if not (isinstance(method.unlabeled_ratio, int) and method.unlabeled_ratio >= 1):
         raise RegistrationError(f"method {method.name!r}: unlabeled_ratio must be a whole number >= 1")
     return _valid_name(method.name, "method")

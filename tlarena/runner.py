@@ -89,7 +89,9 @@ class Runner:
             streams = training_streams(method_cls, setting, parts, pair.augment, self.arena.augmentations,
                                        spec.seed, budget.batch_size, self.device)
             target = parts.target_pool if setting.sees.unlabeled_target else None
-            outcome = trainer.fit(method, streams, budget.steps, budget.eval_points, parts.target_test, target)
+            source = parts.source_fit if method_cls.uses_source_data and setting.sees.source_data else None
+            outcome = trainer.fit(method, streams, budget.steps, budget.eval_points, parts.target_test, target,
+                                  source)
         return assemble.record(spec, method, outcome, trainer, parts, pair.shared_label_space, shared_cost)
 
 

@@ -9,7 +9,8 @@ import torch
 
 from tlarena.data import BatchStream, SplitTensors
 from tlarena.measure import Clock, PeakMemory, count_flops
-from tlarena.methods import STREAM_FLAGS, Batch, Progress, TargetImages, TransferMethod, check_loss, has_phase
+from tlarena.methods import (STREAM_FLAGS, Batch, Progress, SourceImages, TargetImages, TransferMethod, check_loss,
+                             has_phase)
 from tlarena.metrics import CurvePoint, mean_class_accuracy, top1
 from tlarena.optimizers import OptimizerPlan, build_optimizers, stepped_parameters
 
@@ -96,11 +97,13 @@ class Trainer:
         return torch.autocast(device_type="cuda", dtype=self.autocast_dtype)
 
     def fit(self, method: TransferMethod, streams: Streams, steps: int, eval_points: int,
-            test: SplitTensors, target: SplitTensors | None = None) -> TrainOutcome:
+            test: SplitTensors, target: SplitTensors | None = None,
+            source: SplitTensors | None = None) -> TrainOutcome:
         """Train ``method`` for ``steps`` optimizer steps, evaluating on ``test`` on a fixed schedule;
-        ``target`` (the unlabeled target images, where the setting has them) is what phases see."""
+        ``target`` (the unlabeled target images, where the setting has them) is what phases see, and
+        ``source`` (the labeled source images) what the phase of a ``phase_sees_source`` method sees."""
         try:
-            return self._fit(method, streams, steps, eval_points, test, target)
+            return self._fit(method, streams, steps, eval_points, test, target, source)
         finally:
             for stream in (streams.source, streams.target, streams.unlabeled):
                 if stream is not None:
@@ -112,7 +115,7 @@ class Trainer:
         if self.device.type == "cuda":
             method.to(memory_format=torch.channels_last)
 
-    def _fit(self, method, streams, steps, eval_points, test, target) -> TrainOutcome:
+    def _fit(self, method, streams, steps, eval_points, test, target, source) -> TrainOutcome:
         self._place(method)
         schedule = set(eval_schedule(steps if method.trains else 0, eval_points))
         updates = build_optimizers(method, steps, self._scaled) if method.trains else []
@@ -132,7 +135,7 @@ class Trainer:
                     if stretch_started is None:
                         stretch_started = self.clock.now()
                     if _phase_due(step, phase_every):
-                        phase_flops += self._phase(method, target)
+                        phase_flops += self._phase(method, target, source)
                     method.progress = Progress(step, steps)
                     if step == 1:
                         loss, flops_per_step = count_flops(
@@ -164,14 +167,24 @@ class Trainer:
                             float(evaluations * self._last_eval_flops), memory.peak, memory.kind,
                             stepped_parameters(updates), diverged_at)
 
-    def _phase(self, method: TransferMethod, target: SplitTensors) -> int:
-        """Run the method's phase over the unlabeled target images; its FLOPs."""
-        def batches(size: int):
-            for start in range(0, len(target), size):
-                yield self.normalize(torch.from_numpy(np.asarray(target.images[start:start + size])).to(self.device))
+    def _phase(self, method: TransferMethod, target: SplitTensors, source: SplitTensors | None) -> int:
+        """Run the method's phase over the unlabeled target images (and the labeled source images,
+        for a method with ``phase_sees_source``); its FLOPs."""
+        def images(split: SplitTensors, start: int, size: int) -> torch.Tensor:
+            return self.normalize(torch.from_numpy(np.asarray(split.images[start:start + size])).to(self.device))
 
+        def target_batches(size: int):
+            return (images(target, start, size) for start in range(0, len(target), size))
+
+        def source_batches(size: int):
+            return ((images(source, start, size), torch.from_numpy(source.labels[start:start + size]).to(self.device))
+                    for start in range(0, len(source), size))
+
+        arguments = [TargetImages(len(target), target_batches)]
+        if method.phase_sees_source and source is not None:
+            arguments.append(SourceImages(len(source), source_batches))
         with torch.no_grad(), self._autocast():
-            _, flops = count_flops(lambda: method.phase(TargetImages(len(target), batches)))
+            _, flops = count_flops(lambda: method.phase(*arguments))
         return flops
 
     def _batch(self, method: TransferMethod, streams: Streams, undeclared: frozenset[str]) -> Batch:
@@ -189,7 +202,8 @@ class Trainer:
         source_domains = draws["source"].domains if "source" in draws else None
         return Batch(labeled("source"), labeled("target"),
                      self.normalize(unlabeled.images) if unlabeled is not None else None,
-                     source_domains=source_domains, views=views, method=method.name, undeclared=undeclared)
+                     source_domains=source_domains, views=views, method=method.name, undeclared=undeclared,
+                     rows={name: draw.rows for name, draw in draws.items()})
 
     def _step(self, method, streams, updates, undeclared) -> torch.Tensor:
         method.train()

@@ -4,15 +4,20 @@ import tlarena
 from tlarena_plugins.methods.bnm import BNM
 from tlarena_plugins.methods.cdan import CDAN, CDANE
 from tlarena_plugins.methods.coral import DeepCORAL
+from tlarena_plugins.methods.coral_linear import ShallowCORAL
 from tlarena_plugins.methods.dan import DAN
 from tlarena_plugins.methods.dann import DANN
 from tlarena_plugins.methods.fine_tune import FineTune
+from tlarena_plugins.methods.jan import JAN
 from tlarena_plugins.methods.linear_probe import LinearProbe
 from tlarena_plugins.methods.mcc import MCC
+from tlarena_plugins.methods.mdd import MDD
 from tlarena_plugins.methods.scratch import Scratch
 from tlarena_plugins.methods.source_only import SourceOnly
+from tlarena_plugins.methods.tca import TCA
 
-METHODS = (SourceOnly, LinearProbe, FineTune, Scratch, DANN, CDAN, CDANE, MCC, DeepCORAL, BNM, DAN)
+METHODS = (SourceOnly, LinearProbe, FineTune, Scratch, DANN, CDAN, CDANE, MCC, DeepCORAL, BNM, DAN, JAN, MDD,
+           ShallowCORAL, TCA)
 
 
 @tlarena.hookimpl

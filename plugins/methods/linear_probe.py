@@ -4,37 +4,31 @@ import torch.nn.functional as F
 
 import tlarena
 from tlarena import Setting
+from tlarena.feature_transfer import FrozenFeatureMethod
 
 
-class LinearProbe(tlarena.TransferMethod):
+class LinearProbe(FrozenFeatureMethod):
     """Features of the source model kept fixed; only a fresh linear classifier learns.
 
     Paper: Donahue et al., "DeCAF: A Deep Convolutional Activation Feature for Generic Visual
     Recognition", ICML 2014 (frozen deep features + linear classifier). Deviation: the classifier is
     trained by SGD with the harness's schedule instead of a separately tuned SVM / logistic regression.
     Batch-norm statistics of the frozen backbone stay frozen too (the backbone is kept in eval mode).
+    Each training image's features are computed once and reused (``FeatureTable``); with the pair's
+    augmentation, an image's features are those of its first drawn augmentation.
     """
 
     name = "linear-probe"
     family = "parameter transfer"
     paper = "Donahue et al., 'DeCAF: A Deep Convolutional Activation Feature ...', ICML 2014"
     settings = frozenset({Setting.FEW_SHOT, Setting.SUPERVISED, Setting.TASK})
-    init = "source"
     hparams = {"lr": 0.05, "weight_decay": 5e-4}
     search_space = {"lr": ("log", 1e-3, 0.5)}
 
     def __init__(self, network, num_classes, hparams):
         super().__init__(network, num_classes, hparams)
         network.model.reset_classifier(num_classes)
-        for parameter in network.backbone_parameters():
-            parameter.requires_grad_(False)
-
-    def train(self, mode: bool = True):
-        super().train(mode)
-        self.network.model.eval()          # frozen features: no dropout, no BN statistics updates
-        self.network.head.train(mode)
-        return self
 
     def training_step(self, batch: tlarena.Batch) -> torch.Tensor:
-        images, labels = batch.target
-        return F.cross_entropy(self.network(images), labels)
+        features, labels = self.labeled_features(batch, "target")
+        return F.cross_entropy(self.network.head(features), labels)

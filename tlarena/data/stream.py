@@ -15,12 +15,14 @@ from tlarena.data.tensors import SplitTensors
 
 @dataclass
 class Draw:
-    """One batch of a stream: uint8 images (the pair's augmentation), labels, domains, named views."""
+    """One batch of a stream: uint8 images (the pair's augmentation), labels, domains, named views,
+    and the rows of the split they were drawn from (on the CPU)."""
 
     images: torch.Tensor
     labels: torch.Tensor
     domains: torch.Tensor | None
     views: dict[str, torch.Tensor]
+    rows: torch.Tensor
 
 
 class BatchStream:
@@ -101,7 +103,7 @@ class BatchStream:
         views = {name: augment(raw, self._augment_generator) if augment is not None else raw
                  for name, augment in self.views.items()}
         domains = self.domains[indices].to(self.device) if self.domains is not None else None
-        return Draw(images, labels.to(self.device, non_blocking=non_blocking), domains, views)
+        return Draw(images, labels.to(self.device, non_blocking=non_blocking), domains, views, indices)
 
     def close(self) -> None:
         """Stop the read-ahead thread and wait for it: a daemon thread still inside a torch op
