@@ -18,7 +18,7 @@ import json
 import textwrap
 
 PROTOCOL = 3
-FINGERPRINT = "19fde544935fa943"
+FINGERPRINT = "3ab48c9a6295f752"
 
 
 def decisive() -> dict[str, object]:
