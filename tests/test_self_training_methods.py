@@ -52,7 +52,7 @@ def test_information_maximization_is_minus_log_c_when_confident_and_diverse_and_
 
 def test_the_centroids_recover_two_clusters_from_predictions_that_are_mostly_wrong_in_confidence():
     generator = torch.Generator().manual_seed(0)
-    features = torch.cat([torch.tensor([5.0, 0.0]), torch.tensor([0.0, 5.0])]).view(2, 2).repeat_interleave(20, 0)
+    features = torch.tensor([[5.0, 0.0], [0.0, 5.0]]).repeat_interleave(20, 0)
     features = features + 0.3 * torch.randn(40, 2, generator=generator)
     probabilities = torch.tensor([[0.6, 0.4]] * 20 + [[0.45, 0.55]] * 20)   # barely right
     labels = nearest_centroid(features, class_centroids(features, probabilities))
@@ -69,7 +69,7 @@ def test_adabn_sets_each_batch_norm_layer_to_the_exact_statistics_of_its_inputs_
     layer = network[2]
     assert torch.allclose(layer.running_mean, inputs.mean(0), atol=1e-5)
     assert torch.allclose(layer.running_var, inputs.var(0), atol=1e-4)
-    assert not network.training and not layer.training
+    assert network.training and layer.training   # the mode it had is given back
 
 
 def test_tent_configuration_leaves_only_batch_norm_affine_trainable_and_normalizes_by_the_batch():

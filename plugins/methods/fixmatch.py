@@ -12,7 +12,8 @@ class FixMatch(tlarena.TransferMethod):
 
     Paper: Sohn et al., "FixMatch: Simplifying Semi-Supervised Learning with Consistency and
     Confidence", NeurIPS 2020, eq. 1–4. With B labeled and μB unlabeled images per step:
-        L = (1/B) Σ CE(weak(x_b), y_b) + λ_u · (1/μB) Σ_b 1[max q_b ≥ τ] · CE(strong(u_b), argmax q_b),
+        L = (1/B) Σ_b CE(weak(x_b), y_b)
+            + λ_u · (1/μB) Σ_b 1[max q_b ≥ τ] · CE(strong(u_b), argmax q_b),
     q_b = p(weak(u_b)) without gradient. Labeled and unlabeled images go through the network in one
     batch, as in the paper's code, so batch norm sees them together.
     Paper defaults: μ = 7, τ = 0.95, λ_u = 1, SGD with Nesterov momentum 0.9 at 0.03, weight decay

@@ -19,7 +19,8 @@ class SHOT(tlarena.TransferMethod):
     ŷ the self-supervised pseudo-label: over every target image, class centroids weighted by p in
     the cosine space of g (features with a 1 appended, normalized), one refinement with the hard
     labels of the nearest centroid, then each image's nearest centroid. The pseudo-labels are
-    relabelled in a phase once per epoch of the embedded targets (``phase_every`` steps).
+    relabelled in a phase every 50 steps, about an epoch of the embedded targets (the paper:
+    every epoch).
     Paper defaults (digits code): β = 0.3, SGD at 0.01, ε = 1e-5 in log(p̄ + ε).
     Deviations: an image takes the label its features had at the last phase (a frozen copy of g from
     then labels each batch, one extra forward per step, where the paper stores the labels by image
@@ -33,7 +34,7 @@ class SHOT(tlarena.TransferMethod):
     settings = frozenset({Setting.SOURCE_FREE})
     init = "source"
     uses_unlabeled_target = True
-    phase_every = 50   # one epoch of 1,600 target images in batches of 32
+    phase_every = 50   # about an epoch of the embedded targets: 1,000–3,000 images in batches of 32
     hparams = {"lr": 0.01, "weight_decay": 5e-4, "pseudo_weight": 0.3}
     search_space = {"lr": ("log", 1e-3, 0.05), "pseudo_weight": ("uniform", 0.0, 0.6)}
 
