@@ -10,7 +10,7 @@ from tlarena.plugins import load_arena
 from tlarena.testing import ConformanceError, check_method
 
 REGISTERED = load_arena().methods.names()
-ACCEPTANCE = ["dann", "fixmatch", "shot", "tent", "two-head-fusion"]
+ACCEPTANCE = ["dann-fixture", "fixmatch-fixture", "shot-fixture", "tent-fixture", "two-head-fusion"]
 
 
 @pytest.mark.parametrize("name", REGISTERED)

@@ -52,3 +52,12 @@ def test_a_reporter_that_raises_is_named_and_the_others_still_get_the_record(
     assert failures == ["plugin 'raising_reporter' failed in run_finished: "
                         "ConnectionError('log server unreachable')"]
     assert log.read_text() == "fine-tune ok\n"
+
+
+def test_the_acceptance_plugins_load_beside_the_built_in_methods_without_a_clash(fixture_plugins):
+    # Regression: they registered "dann" (and, once built in, "fixmatch", "shot", "tent"), names
+    # the built-in methods take, so `--plugin contract_v2` reported duplicates and lost those methods.
+    arena = load_arena(("contract_v2",))
+
+    assert arena.problems == []
+    assert {"dann-fixture", "fixmatch-fixture", "shot-fixture", "tent-fixture", "two-head-fusion"} <= set(arena.methods.names())

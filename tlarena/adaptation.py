@@ -3,13 +3,15 @@
 ``AdaptationMethod``, the base of methods that adapt with labeled source and unlabeled target
 batches; gradient reversal with DANN's schedule, a domain discriminator and its loss, entropy, the
 batch nuclear norm of BNM, the multilinear conditioning of CDAN, the multi-kernel MMD of DAN, the
-joint MMD of JAN and the CORAL distance. Each is the math of one equation; the methods in
+joint MMD of JAN, the CORAL distance, and the batch-norm pieces of AdaBN and TENT. Each is the math
+of one equation; the methods in
 ``tlarena_plugins.methods`` cite where it comes from.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Iterable
 
 import torch
 import torch.nn.functional as F
@@ -174,3 +176,53 @@ class AdaptationMethod(TransferMethod):
     init = "source"
     uses_source_data = True
     uses_unlabeled_target = True
+
+
+BATCH_NORM = (nn.modules.batchnorm._BatchNorm,)   # BatchNorm1d/2d/3d, SyncBatchNorm and timm's subclasses
+
+
+def batch_norm_layers(network: nn.Module) -> list[nn.modules.batchnorm._BatchNorm]:
+    """The batch-norm layers of ``network``, in the order of ``modules()``."""
+    return [module for module in network.modules() if isinstance(module, BATCH_NORM)]
+
+
+@torch.no_grad()
+def reestimate_batch_norm(network: nn.Module, batches: Iterable[torch.Tensor]) -> None:
+    """AdaBN (Li et al.): each batch-norm layer's running mean and variance become the mean and
+    variance of its inputs over every image of ``batches``, summed exactly over the batches (in
+    float64); every other weight stays. While they are summed, each layer normalizes by the batch's
+    own statistics and dropout is off."""
+    layers, sums = batch_norm_layers(network), {}
+
+    def record(layer, inputs, _output):
+        x = inputs[0].transpose(0, 1).flatten(1).double()   # channels × values
+        count, total, squares = sums.get(layer, (0, 0.0, 0.0))
+        sums[layer] = (count + x.shape[1], total + x.sum(1), squares + (x * x).sum(1))
+
+    was_training = network.training
+    network.eval()
+    hooks = [layer.register_forward_hook(record) for layer in layers]
+    for layer in layers:
+        layer.train()
+    try:
+        for x in batches:
+            network(x)
+    finally:
+        for hook in hooks:
+            hook.remove()
+        network.train(was_training)
+    for layer, (count, total, squares) in sums.items():
+        mean = total / count
+        layer.running_mean.copy_(mean)
+        layer.running_var.copy_((squares / count - mean * mean) * count / max(count - 1, 1))
+
+
+def normalize_by_batch(network: nn.Module) -> list[nn.Parameter]:
+    """TENT's configuration (Wang et al.): every batch-norm layer drops its running statistics, so it
+    normalizes each batch by the batch's own, in training and in prediction alike; only its affine
+    scale and shift stay trainable. Returns those parameters."""
+    network.requires_grad_(False)
+    for layer in batch_norm_layers(network):
+        layer.track_running_stats, layer.running_mean, layer.running_var = False, None, None
+        layer.requires_grad_(True)
+    return [p for p in network.parameters() if p.requires_grad]

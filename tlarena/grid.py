@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Iterable, Mapping
 
+from tlarena.backbones import Backbone, create_model
 from tlarena.methods import TransferMethod, sample_hparams
 from tlarena.pairs import DomainPair, MultiSource
 from tlarena.partition import evaluation_for
@@ -22,8 +23,9 @@ def pair_settings(pair: DomainPair) -> tuple[Setting, ...]:
     return settings_for(pair.shared_label_space, isinstance(pair.source, MultiSource))
 
 
-def incompatibility(method: type[TransferMethod], pair: DomainPair, setting: Setting) -> str | None:
-    """Why (method, pair, setting) cannot run, or None when it can."""
+def incompatibility(method: type[TransferMethod], pair: DomainPair, setting: Setting,
+                    backbone: Backbone | None = None) -> str | None:
+    """Why (method, pair, setting) cannot run, on ``backbone`` when given, or None when it can."""
     if setting not in pair_settings(pair):
         if setting.sees.multi_source and pair.shared_label_space:
             return f"{pair.name} has one source domain, so setting {setting.value} does not apply"
@@ -33,7 +35,18 @@ def incompatibility(method: type[TransferMethod], pair: DomainPair, setting: Set
         allowed = ", ".join(sorted(s.value for s in method.settings))
         why = " (the target's label space differs from the source's)" if setting is Setting.TASK else ""
         return f"{method.name} runs only in {allowed}, not in {setting.value}{why}"
+    if backbone is not None and method.requires_layers:
+        return missing_layers(method, backbone, len(pair.source.classes))
     return None
+
+
+def missing_layers(method: type[TransferMethod], backbone: Backbone, classes: int) -> str | None:
+    """Why ``backbone`` cannot host ``method``: it has none of the layers the method adapts."""
+    architecture = create_model(backbone.model, classes)   # random weights: only the layers matter
+    if any(isinstance(module, method.requires_layers) for module in architecture.modules()):
+        return None
+    kinds = " or ".join(kind.__name__.lstrip("_") for kind in method.requires_layers)
+    return f"{method.name} adapts {kinds} layers and backbone {backbone.name} has none"
 
 
 def hparam_configs(method: type[TransferMethod], samples: int,

@@ -157,11 +157,14 @@ class TransferMethod(nn.Module):
       unlabeled_ratio: unlabeled images per labeled image in a step (FixMatch's μ);
       views: ``{stream: (augmentation, ...)}``, the views of each image of a stream a step gets;
       phase_every: run ``phase`` before step 1 and then every this many steps (0: only before step 1);
+        a method that does not train runs it once, before it is evaluated;
       phase_sees_source: the phase also gets the labeled source images, ``phase(target, source)``,
       where the method uses source data and the setting has it (shallow CORAL, TCA);
       keeps_source_head: in ``task``, get the source head as it is instead of a fresh target head;
       updates: named updates of a step, in order (see ``Update``); empty: one loss steps everything;
       trains: ``False`` for methods applied as they are (no optimizer steps);
+      requires_layers: layer types the method adapts (TENT, AdaBN: batch norm); on a backbone with
+        none of them, its cells are n/a;
       hparams: defaults; search_space: ``{name: ("log"|"uniform", low, high) | [choices]}``.
 
     The harness sets ``self.progress`` (a ``Progress``) before every ``training_step``.
@@ -181,6 +184,7 @@ class TransferMethod(nn.Module):
     keeps_source_head: ClassVar[bool] = False
     updates: ClassVar[tuple[Update, ...]] = ()
     trains: ClassVar[bool] = True
+    requires_layers: ClassVar[tuple[type[nn.Module], ...]] = ()
     hparams: ClassVar[dict] = {"lr": 0.01, "weight_decay": 5e-4}
     search_space: ClassVar[dict] = {}
 
@@ -202,8 +206,9 @@ class TransferMethod(nn.Module):
 
     def phase(self, target: TargetImages, source: SourceImages | None = None) -> None:
         """Optional: work over the whole unlabeled target set (pseudo-labels, statistics), run without
-        gradients before step 1 and every ``phase_every`` steps; its time counts as training.
-        ``source`` is passed only to a method with ``phase_sees_source``."""
+        gradients before step 1 and every ``phase_every`` steps (once before evaluation for a method
+        that does not train); its time counts as training. ``source`` is passed only to a method with
+        ``phase_sees_source``."""
 
     def adapt(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Test-time setting: (logits, loss) for one test batch. The harness scores the logits, then

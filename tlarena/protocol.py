@@ -18,7 +18,7 @@ import json
 import textwrap
 
 PROTOCOL = 3
-FINGERPRINT = "19fde544935fa943"
+FINGERPRINT = "0b1c8f0c96e6055c"
 
 
 def decisive() -> dict[str, object]:

@@ -55,7 +55,8 @@ class Runner:
             origins = Origins(self.arena.methods.origin(spec.method), self.arena.pairs.origin(spec.pair),
                               self.arena.backbones.origin(spec.backbone)
                               if spec.backbone in self.arena.backbones else "timm")
-            reason = incompatibility(method, pair, Setting(spec.setting))
+            reason = incompatibility(method, pair, Setting(spec.setting),
+                                    resolve_backbone(self.arena, spec.backbone, spec.weights))
             record = RunRecord(spec, "n/a", reason) if reason else self._train(spec, method, pair)
         except Exception as error:
             record = RunRecord(spec, "failed", f"{type(error).__name__}: {error}",

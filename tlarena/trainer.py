@@ -143,6 +143,10 @@ class Trainer:
                     else:
                         loss = self._step(method, streams, updates, undeclared)
                     loss_sum += loss
+                elif not method.trains and phase_every is not None:   # applied as it is, after its phase
+                    started = self.clock.now()
+                    phase_flops += self._phase(method, target, source)
+                    train_seconds += self.clock.now() - started
                 if step in schedule:
                     if stretch_started is not None:
                         train_seconds += self.clock.now() - stretch_started

@@ -1,6 +1,7 @@
 """Built-in transfer methods, registered through the `tlarena` entry-point group like any plugin."""
 import tlarena
 
+from tlarena_plugins.methods.adabn import AdaBN
 from tlarena_plugins.methods.bnm import BNM
 from tlarena_plugins.methods.cdan import CDAN, CDANE
 from tlarena_plugins.methods.coral import DeepCORAL
@@ -8,16 +9,20 @@ from tlarena_plugins.methods.coral_linear import ShallowCORAL
 from tlarena_plugins.methods.dan import DAN
 from tlarena_plugins.methods.dann import DANN
 from tlarena_plugins.methods.fine_tune import FineTune
+from tlarena_plugins.methods.fixmatch import FixMatch
 from tlarena_plugins.methods.jan import JAN
 from tlarena_plugins.methods.linear_probe import LinearProbe
 from tlarena_plugins.methods.mcc import MCC
 from tlarena_plugins.methods.mdd import MDD
+from tlarena_plugins.methods.pseudo_label import PseudoLabel
 from tlarena_plugins.methods.scratch import Scratch
+from tlarena_plugins.methods.shot import SHOT
 from tlarena_plugins.methods.source_only import SourceOnly
 from tlarena_plugins.methods.tca import TCA
+from tlarena_plugins.methods.tent import TENT
 
 METHODS = (SourceOnly, LinearProbe, FineTune, Scratch, DANN, CDAN, CDANE, MCC, DeepCORAL, BNM, DAN, JAN, MDD,
-           ShallowCORAL, TCA)
+           ShallowCORAL, TCA, PseudoLabel, FixMatch, SHOT, AdaBN, TENT)
 
 
 @tlarena.hookimpl

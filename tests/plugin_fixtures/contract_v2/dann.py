@@ -36,7 +36,7 @@ def adaptation_weight(p: float) -> float:
 
 
 class DANN(tlarena.TransferMethod):
-    name = "dann"
+    name = "dann-fixture"
     family = "domain adaptation"
     paper = "Ganin et al., 'Domain-Adversarial Training of Neural Networks', JMLR 2016"
     settings = frozenset({Setting.UDA})

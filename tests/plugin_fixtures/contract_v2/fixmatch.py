@@ -17,7 +17,7 @@ from tlarena import Setting
 
 
 class FixMatch(tlarena.TransferMethod):
-    name = "fixmatch"
+    name = "fixmatch-fixture"
     family = "self-training"
     paper = "Sohn et al., 'FixMatch: Simplifying Semi-Supervised Learning ...', NeurIPS 2020"
     settings = frozenset({Setting.FEW_SHOT})

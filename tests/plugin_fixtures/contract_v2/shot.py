@@ -23,7 +23,7 @@ def _augmented(features: torch.Tensor) -> torch.Tensor:
 
 
 class SHOT(tlarena.TransferMethod):
-    name = "shot"
+    name = "shot-fixture"
     family = "domain adaptation"
     paper = "Liang et al., 'Do We Really Need to Access the Source Data? ...', ICML 2020"
     settings = frozenset({Setting.SOURCE_FREE})

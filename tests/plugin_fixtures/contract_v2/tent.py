@@ -15,7 +15,7 @@ from tlarena import Setting
 
 
 class TENT(tlarena.TransferMethod):
-    name = "tent"
+    name = "tent-fixture"
     family = "test-time adaptation"
     paper = "Wang et al., 'Tent: Fully Test-Time Adaptation by Entropy Minimization', ICLR 2021"
     settings = frozenset({Setting.TEST_TIME})
