@@ -36,3 +36,10 @@ def test_leaderboard_benchmark_prints_its_loading_ratios_and_render_times():
 
     assert ratio(out, "ratio 400 / 200 records") > 0
     assert "overview of 200 records (4 boards)" in out and "every cache warm" in out
+
+
+def test_cli_startup_prints_each_command_beside_the_import_of_torch():
+    out = run_benchmark("cli_startup.py", "--results", str(ROOT / "results"), "--repeats", "1")
+
+    assert ratio(out, "tlarena --help") > 0 and ratio(out, "tlarena show") > 0
+    assert ratio(out, r"tlarena run --all \(all recorded\)") > 0

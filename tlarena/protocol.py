@@ -18,7 +18,7 @@ import json
 import textwrap
 
 PROTOCOL = 3
-FINGERPRINT = "19fde544935fa943"
+FINGERPRINT = "f846ffb6d780c15e"
 
 
 def decisive() -> dict[str, object]:

@@ -71,10 +71,19 @@ def load_split(source: DataSource, split: str, *, data_dir: str | os.PathLike | 
     return _load_hub(source, split, root, local, download)
 
 
+def is_built(source: BuiltDataset) -> bool:
+    """Whether the source is built in the cache already (loading it would otherwise build it)."""
+    return (_built_path(source) / "dataset_dict.json").exists()
+
+
+def _built_path(source: BuiltDataset) -> Path:
+    return cache_root() / "datasets" / f"{source.name}-v{source.version}"
+
+
 def _built(source: BuiltDataset) -> datasets.DatasetDict:
     """Build once, keep on disk: later loads are memory-mapped with a stable fingerprint."""
-    path = cache_root() / "datasets" / f"{source.name}-v{source.version}"
-    if not (path / "dataset_dict.json").exists():
+    path = _built_path(source)
+    if not is_built(source):
         tmp = path.with_name(path.name + f".tmp-{os.getpid()}")
         datasets.disable_progress_bars()  # tlarena's own progress bar is the one to watch
         source.build().save_to_disk(str(tmp))
