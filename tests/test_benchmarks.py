@@ -44,3 +44,10 @@ def test_frozen_features_prints_each_methods_speed_up_and_both_accuracies():
 
     assert all(ratio(out, rf"{name}:.*speed-up ratio") > 0 for name in ("linear-probe", "coral-linear", "tca"))
     assert "top-1 reused" in out and "recomputed" in out
+
+
+def test_cli_startup_prints_each_command_beside_the_import_of_torch():
+    out = run_benchmark("cli_startup.py", "--results", str(ROOT / "results"), "--repeats", "1")
+
+    assert ratio(out, "tlarena --help") > 0 and ratio(out, "tlarena show") > 0
+    assert ratio(out, r"tlarena run --all \(all recorded\)") > 0

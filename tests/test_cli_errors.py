@@ -1,4 +1,6 @@
 """User mistakes on the command line: one clear line, exit status 2, no traceback."""
+import os
+
 import pytest
 
 
@@ -46,3 +48,85 @@ def test_bad_weights_are_refused(cli, option):
 def test_show_without_results_says_how_to_get_them(cli, tmp_path):
     result = cli("show", "--results", str(tmp_path / "nothing"))
     assert result.code == 2 and "tlarena run --all" in result.err
+
+
+# Checked before any work: one line, exit status 2, no run started and nothing written.
+ONE_RUN = ["--methods", "source-only", "--pairs", "uci-digits->uci-digits-rotated", "--seeds", "0"]
+
+
+@pytest.fixture
+def no_runs(monkeypatch):
+    """Any run the grid starts fails the test: these mistakes must be refused before the first."""
+    from tlarena.executors import InProcess, Isolated
+
+    def started(self, specs):
+        raise AssertionError(f"{len(specs)} runs were started")
+
+    monkeypatch.setattr(InProcess, "results", started)
+    monkeypatch.setattr(Isolated, "results", started)
+
+
+def refused(cli, tmp_path, *args: str):
+    results = tmp_path / "results"
+    result = cli("run", "--results", str(results), *args)
+    lines = result.err.strip().splitlines()
+    assert (result.code, len(lines), "Traceback" in result.err) == (2, 1, False), result.err
+    assert lines[0].startswith("tlarena: error: ") and not results.exists()
+    return lines[0]
+
+
+@pytest.mark.parametrize("option", ["--steps", "--source-steps", "--batch-size", "--eval-points", "--shots"])
+def test_a_budget_below_one_is_refused(cli, tmp_path, no_runs, option):
+    # regression: --steps 0 ran the grid
+    assert f"{option} must be at least 1, not 0" in refused(cli, tmp_path, *ONE_RUN, option, "0")
+
+
+@pytest.mark.parametrize("option", ["--methods", "--pairs", "--settings"])
+def test_an_empty_selection_is_refused_not_widened_to_the_suite(cli, tmp_path, no_runs, option):
+    # regression: --pairs '' --all ran every pair of the suite
+    assert f"{option} is empty" in refused(cli, tmp_path, "--all", option, "")
+
+
+def test_more_shots_than_the_smallest_target_class_has_are_refused(cli, tmp_path, no_runs):
+    # regression: few-shot silently took fewer labels of the classes that had fewer
+    line = refused(cli, tmp_path, *ONE_RUN, "--settings", "few-shot", "--shots", "100000")
+    assert "--shots 100000 is more than pair uci-digits->uci-digits-rotated can give" in line
+
+
+def test_an_unknown_backbone_is_refused_before_any_run(cli, tmp_path, no_runs):
+    # regression: every run of the grid was started, and recorded as failed
+    line = refused(cli, tmp_path, *ONE_RUN, "--backbone", "resnet1")
+    assert "unknown backbone 'resnet1'" in line and "'resnet18'" in line
+
+
+def test_a_timm_model_name_is_a_backbone(cli, tmp_path):
+    result = cli("run", *ONE_RUN, "--backbone", "resnet18", "--dry-run", "--results", str(tmp_path / "r"))
+    assert result.code == 0, result.err
+
+
+def test_a_missing_weights_file_is_refused(cli, tmp_path, no_runs):
+    # regression: every run was started, and recorded as failed
+    line = refused(cli, tmp_path, *ONE_RUN, "--weights", f"file:{tmp_path / 'absent.safetensors'}")
+    assert "no such file" in line and "absent.safetensors" in line
+
+
+@pytest.mark.parametrize("device", ["cuda:x", "tpu", "gpu"])
+def test_a_malformed_device_is_refused(cli, tmp_path, no_runs, device):
+    # regression: torch's RuntimeError came out as a traceback
+    assert "--device takes auto, cpu, cuda, cuda:N or mps" in refused(cli, tmp_path, *ONE_RUN, "--device", device)
+
+
+def test_results_that_are_a_file_are_refused(cli, tmp_path, no_runs):
+    # regression: the grid ran and failed to write its first record (a traceback)
+    (tmp_path / "file").write_text("")
+    for results in (tmp_path / "file", tmp_path / "file" / "results"):
+        result = cli("run", *ONE_RUN, "--results", str(results))
+        assert result.code == 2 and "is a file" in result.err and "Traceback" not in result.err
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root may write anywhere")
+def test_results_that_are_not_writable_are_refused(cli, tmp_path, no_runs):
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    result = cli("run", *ONE_RUN, "--results", str(locked / "results"))
+    assert result.code == 2 and "is not writable" in result.err

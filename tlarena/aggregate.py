@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+# the Student t quantile: scipy.stats.t.ppf(q, df) is stdtrit(df, q), and scipy.stats alone
+# takes seconds to import
+from scipy.special import stdtrit
 
 from tlarena.selection import DEFAULT, RULES, resolve
 
@@ -86,7 +88,7 @@ def _ci95(std: np.ndarray, n: np.ndarray) -> np.ndarray:
     """Half-width of the Student-t 95 % interval of a mean over n seeds (NaN for one seed);
     vectorized, since one call per cell was most of a 10,000-run board's time."""
     with np.errstate(invalid="ignore", divide="ignore"):
-        half = stats.t.ppf(0.975, n - 1) * std / np.sqrt(n)
+        half = stdtrit(n - 1, 0.975) * std / np.sqrt(n)
     return np.where((n >= 2) & np.isfinite(std), half, np.nan)
 
 

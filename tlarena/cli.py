@@ -92,6 +92,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     run.add_argument("--results", type=Path, default=_results_default(), help=_RESULTS_HELP)
     run.add_argument("--rerun", action="store_true", help="run recorded specs again")
+    run.add_argument("--dry-run", action="store_true",
+                     help="print the grid, what is recorded, what is left and an estimate of its "
+                          "time from runs recorded on this hardware; run and write nothing")
     run.add_argument("--no-retry", action="store_true",
                      help="keep failed and timed-out records (by default their runs are tried again)")
     run.add_argument("--run-timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",

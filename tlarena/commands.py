@@ -9,32 +9,26 @@ import time
 from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
-                           TimeRemainingColumn)
 from rich.table import Table
 from rich.text import Text
 
-from tlarena import aggregate, overview, terminal
-from tlarena.backbones import parse_weights
-from tlarena.data import DataUnavailable, load_split
-from tlarena.environment import device_name, find_device
-from tlarena.executors import InProcess, Isolated, RunnerRecipe, run_grid
-from tlarena.pairs import HubDataset, MultiSource
-from tlarena.plugins import Arena, load_arena
-from tlarena.grid import grid
-from tlarena.records import RunRecord, load_results
+from tlarena import terminal
 from tlarena.registry import unknown_message
-from tlarena.models import resolve_backbone
-from tlarena.runner import Runner
 from tlarena.selection import DEFAULT
-from tlarena.settings import parse_setting
-from tlarena.protocol import PROTOCOL
-from tlarena.spec import Budget
 from tlarena.usage import UsageError, csv_items, pair_names, seed_list
+
+# Each command imports what it needs: `tlarena show` must not wait for torch, timm or datasets,
+# which the plugins (and so `run` and `list`) import anyway.
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from tlarena.plugins import Arena
+    from tlarena.records import RunRecord
+
 
 def _console(stderr: bool) -> Console:
     # Piped output is read by grep and scripts: table rows stay on one line instead of 80 columns.
@@ -49,20 +43,12 @@ errors = _console(stderr=True)
 
 
 def _arena(args) -> Arena:
+    from tlarena.plugins import load_arena
+
     arena = load_arena(tuple(args.plugin))
     for problem in arena.problems:
         errors.print(f"[yellow]warning:[/] {problem}", highlight=False)
     return arena
-
-
-def _budget(args) -> Budget:
-    overrides = {name: getattr(args, name) for name in
-                 ("steps", "source_steps", "batch_size", "shots", "eval_points")
-                 if getattr(args, name) is not None}
-    for name, value in overrides.items():
-        if value < (0 if name == "steps" else 1):
-            raise UsageError(f"--{name.replace('_', '-')} must be positive, not {value}")
-    return Budget(**overrides)
 
 
 def _suite_pairs(arena: Arena, suite: str) -> list[str]:
@@ -74,8 +60,22 @@ def _suite_pairs(arena: Arena, suite: str) -> list[str]:
 
 
 def run(args) -> int:
-    if not (args.all or args.methods or args.pairs):
-        raise UsageError("say what to run: --all, or --methods and/or --pairs")
+    from tlarena import preflight
+    from tlarena.backbones import parse_weights
+    from tlarena.environment import device_name, find_device
+    from tlarena.executors import InProcess, Isolated, RunnerRecipe, run_grid
+    from tlarena.grid import grid
+    from tlarena.models import resolve_backbone
+    from tlarena.records import load_results
+    from tlarena.settings import Setting, parse_setting
+
+    budget = preflight.options(args)   # before the plugins load: these mistakes answer at once
+    try:
+        settings = [parse_setting(s) for s in csv_items(args.settings)] if args.settings else None
+        weights = parse_weights(args.weights) if args.weights else None
+        device = find_device(args.device)
+    except ValueError as error:
+        raise UsageError(str(error))
     arena = _arena(args)
     methods = csv_items(args.methods) if args.methods else arena.methods.names()
     pairs = pair_names(args.pairs) if args.pairs else _suite_pairs(arena, args.suite)
@@ -83,25 +83,22 @@ def run(args) -> int:
         arena.methods.get(name)
     for name in pairs:
         arena.pairs.get(name)
-    try:
-        settings = [parse_setting(s) for s in csv_items(args.settings)] if args.settings else None
-        weights = parse_weights(args.weights) if args.weights else None
-        device = find_device(args.device)
-    except ValueError as error:
-        raise UsageError(str(error))
+    preflight.backbone(arena, args.backbone)
     backbone = resolve_backbone(arena, args.backbone, weights)
-    if args.hparam_samples < 1:
-        raise UsageError(f"--hparam-samples must be at least 1, not {args.hparam_samples}")
+    transductive = args.uda_eval == "transductive"
     specs = grid(arena, methods, pairs, backbone.name, backbone.weights, seed_list(args.seeds),
-                 _budget(args), settings, hparam_samples=args.hparam_samples,
-                 overrides=_hp_overrides(arena, args.hp or [], methods),
-                 transductive_uda=args.uda_eval == "transductive")
+                 budget, settings, hparam_samples=args.hparam_samples,
+                 overrides=_hp_overrides(arena, args.hp or [], methods), transductive_uda=transductive)
+    few_shot = {spec.pair for spec in specs if spec.setting == Setting.FEW_SHOT.value}
+    if few_shot:
+        preflight.shots(arena, sorted(few_shot), budget.shots, args.data_dir, transductive,
+                        build=not args.dry_run)
     setting_count = f"{len(settings)} settings" if settings else "each pair's settings"
     console.print(f"tlarena: {len(specs)} runs ({len(methods)} methods × {len(pairs)} pairs × "
                   f"{setting_count} × {len(seed_list(args.seeds))} seeds) on {device_name(device)} "
                   f"→ {args.results}/", highlight=False)
-    if args.run_timeout <= 0:
-        raise UsageError(f"--run-timeout must be positive, not {args.run_timeout:g}")
+    if args.dry_run:
+        return _dry_run(args, arena, specs, device_name(device))
     executor = _executor(args, arena, device)
     statuses: Counter = Counter()
     with _progress(len(specs)) as advance:
@@ -124,14 +121,16 @@ def run(args) -> int:
 
 
 def _executor(args, arena: Arena, device):
-    if args.workers < 1 or (args.workers > 1 and args.in_process):
-        raise UsageError(f"--workers must be at least 1 (and 1 with --in-process), not {args.workers}")
+    from tlarena.executors import InProcess, Isolated, RunnerRecipe
+
     if args.executor != "ray" and args.address:
         raise UsageError("--address is for --executor ray")
     if args.executor == "ray" and (args.in_process or args.workers > 1):
         raise UsageError("--executor ray runs as many runs at once as the cluster has room for; "
                          "--workers and --in-process are for --executor local")
     if args.in_process:
+        from tlarena.runner import Runner
+
         return InProcess(Runner(arena, device, args.data_dir))
     # the workers build their own runner from the recipe
     recipe = RunnerRecipe(tuple(args.plugin), str(device), str(args.data_dir) if args.data_dir else None)
@@ -139,6 +138,56 @@ def _executor(args, arena: Arena, device):
         from tlarena.ray_executor import RayExecutor   # Ray is optional: imported only when asked for
         return RayExecutor(device, recipe, args.address, args.run_timeout)
     return Isolated(device, recipe, args.run_timeout, args.workers)
+
+
+def _dry_run(args, arena: Arena, specs: list, hardware: str) -> int:
+    """The grid, what is recorded, what is left and how long it should take; nothing is run."""
+    from tlarena.executors import RETRIED
+    from tlarena.grid import incompatibility
+    from tlarena.plan import HOW, duration, plan
+    from tlarena.records import finished_keys, read_records
+    from tlarena.settings import Setting
+
+    here = args.results.is_dir()
+    records = read_records(args.results)[0] if here else []
+    recorded = set() if args.rerun or not here else finished_keys(args.results, () if args.no_retry else RETRIED)
+
+    def not_applicable(spec) -> bool:
+        return incompatibility(arena.methods.get(spec.method), arena.pairs.get(spec.pair),
+                               Setting(spec.setting)) is not None
+
+    grid_plan = plan(specs, recorded, records, hardware, not_applicable, _live_claims(args.results))
+    left = grid_plan.left
+    claimed = sum(spec.key in grid_plan.claimed for spec in left)
+    console.print(f"dry run: nothing is run or written. {len(specs) - len(left)} recorded, {len(left)} "
+                  f"left{f' ({claimed} claimed by another run)' if claimed else ''}; estimated time "
+                  f"left {duration(grid_plan.total())}", highlight=False)
+    if left:
+        ways = Counter(grid_plan.how[spec.key] for spec in left)
+        console.print("estimates: " + ", ".join(f"{ways[how]} from the {how}" if how.startswith("same")
+                                                 else f"{ways[how]} {how}" for how in HOW if ways[how])
+                      + f" (median wall time of runs recorded on {hardware}; n/a runs do not train)",
+                      highlight=False)
+    header = ["runs", "recorded", *(["claimed"] if grid_plan.claimed else []), "left", "time left"]
+    for name, by in (("method", lambda s: s.method), ("pair", lambda s: s.pair),
+                     ("setting", lambda s: s.setting)):
+        rows = [row[:3] + row[3 + (not grid_plan.claimed):] for row in grid_plan.counts(by)]
+        console.print(terminal.fitted(console, [name, *header], rows, f"by {name}",
+                                      numeric=tuple(header)))
+    return 0
+
+
+def _live_claims(results: Path) -> set[str]:
+    """The keys of runs another `tlarena run` has claimed and is running now (live claim files)."""
+    from tlarena import claims
+
+    now = time.time()
+    keys = set()
+    for path in results.glob(".*.json.claim") if results.is_dir() else ():
+        holder = claims.read(path)
+        if holder is not None and not holder.stale(now):
+            keys.add(path.name[1:-len(".json.claim")])
+    return keys
 
 
 def _hp_overrides(arena: Arena, items: list[str], methods: list[str]) -> dict[str, dict]:
@@ -220,6 +269,8 @@ def _print_board(frame: pd.DataFrame, cells: bool, selection: str = DEFAULT,
 
 def _board_renderables(frame: pd.DataFrame, cells: bool, selection: str, out: Console) -> list:
     """The overview boards (``--cells``: every cell apart), fitted to ``out``'s width."""
+    from tlarena import aggregate, overview
+
     if frame.empty:
         return ["no runs recorded yet"]
     if cells:
@@ -316,6 +367,8 @@ def _by_suite(arena: Arena) -> dict[str, list]:
 
 def _where(source) -> str:
     """Where a source's rows come from, short: hub id, config, revision, split and row filter."""
+    from tlarena.pairs import HubDataset, MultiSource
+
     if isinstance(source, MultiSource):
         return " + ".join(part.name for part in source.parts)
     if not isinstance(source, HubDataset):
@@ -329,6 +382,8 @@ def _where(source) -> str:
 
 def _sizes(source, data_dir: Path | None) -> str:
     # Listing never downloads: a suite like DomainNet is tens of gigabytes.
+    from tlarena.data import DataUnavailable, load_split
+
     try:
         return "/".join(str(len(load_split(source, split, data_dir=data_dir, download=False)))
                         for split in ("train", "test"))
@@ -360,6 +415,8 @@ def _summary(kind: str, names: list[str], shown: int = 6) -> str:
 
 
 def show(args) -> int:
+    from tlarena.records import load_results
+
     if not args.results.is_dir():
         raise UsageError(f"no results directory {str(args.results)!r}; run `tlarena run --all` first")
     frame, problems = load_results(args.results)
@@ -385,6 +442,8 @@ def show(args) -> int:
 
 def _export(frame: pd.DataFrame, cells: bool, selection: str, fmt: str) -> str:
     """``--cells``: every cell apart; otherwise the overview boards (what the app downloads)."""
+    from tlarena import aggregate, overview
+
     if cells:
         return aggregate.export(aggregate.for_display(aggregate.cells(frame) if not frame.empty
                                                       else frame), fmt)
@@ -417,6 +476,11 @@ def leaderboard(args) -> int:
 
 def reproduce(args) -> int:
     """Run one recorded spec again and print the recorded metrics beside the new ones."""
+    from tlarena.environment import device_name, find_device
+    from tlarena.protocol import PROTOCOL
+    from tlarena.records import RunRecord
+    from tlarena.runner import Runner
+
     path = Path(args.record)
     if not path.is_file():
         path = args.results / f"{args.record}.json"

@@ -3,19 +3,31 @@ from __future__ import annotations
 
 import functools
 import platform
+import re
 import subprocess
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import torch
+if TYPE_CHECKING:   # torch is imported where a device is needed, not by `tlarena show`
+    import torch
+
+_DEVICE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
 
 
 def find_device(requested: str = "auto") -> torch.device:
     """CUDA, then MPS, then CPU, unless the user asked for one."""
+    if not _DEVICE.match(requested):
+        raise ValueError(f"--device takes auto, cpu, cuda, cuda:N or mps, not {requested!r}")
+    import torch
+
     if requested != "auto":
         device = torch.device(requested)
         if device.type == "cuda" and not torch.cuda.is_available():
             raise ValueError("--device cuda was asked for, but torch sees no CUDA device")
+        if device.type == "cuda" and (device.index or 0) >= torch.cuda.device_count():
+            raise ValueError(f"--device {requested}: torch sees only {torch.cuda.device_count()} "
+                             f"CUDA devices (cuda:0 to cuda:{torch.cuda.device_count() - 1})")
         if device.type == "mps" and not torch.backends.mps.is_available():
             raise ValueError("--device mps was asked for, but torch sees no MPS device")
         return device
@@ -27,6 +39,8 @@ def find_device(requested: str = "auto") -> torch.device:
 
 
 def device_name(device: torch.device) -> str:
+    import torch
+
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
     if device.type == "mps":
@@ -69,6 +83,8 @@ def _version(package: str) -> str | None:
 
 
 def environment(device: torch.device) -> dict:
+    import torch
+
     return {
         "tlarena": _version("tlarena"),
         "torch": torch.__version__,

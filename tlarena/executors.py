@@ -29,7 +29,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterator, Protocol
 
-from tlarena import claims, source_models
+from tlarena import claims
 from tlarena.environment import environment
 from tlarena.records import (Environment, RunRecord, clean_temporaries, finished_keys, newer_schema_keys,
                              record_path, write_record)
@@ -114,6 +114,8 @@ def _stamp(results: Path, key: str) -> int | None:
 def execute(runner, spec: RunSpec) -> tuple[RunRecord, list[str]]:
     """One run through ``runner``, wherever it executes: its record and the plugins' problems. A
     source model whose training failed is unclaimed, for another run or process to try."""
+    from tlarena import source_models   # torch: only where a run executes, not for `tlarena --help`
+
     try:
         record = runner.execute(spec)
     finally:

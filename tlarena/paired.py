@@ -13,7 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+# the Student t quantile: scipy.stats.t.ppf(q, df) is stdtrit(df, q), and scipy.stats alone
+# takes seconds to import
+from scipy.special import stdtrit
 
 # A per-run difference this small (0.1 percentage point) is a tie, not a win.
 TIE_TOLERANCE = 1e-3
@@ -63,6 +65,6 @@ def compare(differences: pd.Series | np.ndarray) -> Paired:
     low = high = float("nan")
     if len(d) >= 2:
         spread = d.std(ddof=1)
-        half = float(stats.t.ppf(0.975, len(d) - 1) * spread / np.sqrt(len(d)))
+        half = float(stdtrit(len(d) - 1, 0.975) * spread / np.sqrt(len(d)))
         low, high = mean - half, mean + half
     return Paired(len(d), wins, len(d) - wins - losses, losses, mean, low, high)

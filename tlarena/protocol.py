@@ -18,7 +18,7 @@ import json
 import textwrap
 
 PROTOCOL = 3
-FINGERPRINT = "0b1c8f0c96e6055c"
+FINGERPRINT = "fbf616c622e9c47c"
 
 
 def decisive() -> dict[str, object]:

@@ -11,12 +11,14 @@ import os
 from collections import Counter
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from tlarena.metrics import CurvePoint
 from tlarena.protocol import PROTOCOL
 from tlarena.spec import RunSpec
+
+if TYPE_CHECKING:   # pandas is imported by the readers that build a frame, not by the grid's loop
+    import pandas as pd
 
 SCHEMA = 2
 STATUSES = ("ok", "failed", "diverged", "timed-out", "n/a")
@@ -249,6 +251,8 @@ def _alive(pid: int) -> bool:
 def records_frame(records: list[RunRecord]) -> pd.DataFrame:
     """One row per run: every spec field (the cell is all of them but the seed), status, metrics,
     selection scores and costs."""
+    import pandas as pd
+
     rows = []
     for r in records:
         spec = r.spec

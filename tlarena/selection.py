@@ -24,8 +24,12 @@ fixed subset), not on every target image, to keep its n² similarity matrix smal
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import torch
+
+if TYPE_CHECKING:   # the scores take tensors; the rule names are read by `tlarena show`, without torch
+    import torch
 
 VALIDATOR_IMAGES = 2000
 SND_TEMPERATURE = 0.05
@@ -43,6 +47,8 @@ def information_maximization(probabilities: torch.Tensor) -> float:
 
 def soft_neighborhood_density(probabilities: torch.Tensor) -> float:
     """Mean entropy of each row of softmax(similarity / τ), self-similarity excluded; higher is better."""
+    import torch
+
     p = torch.nn.functional.normalize(probabilities.double(), dim=1)
     similarity = p @ p.T / SND_TEMPERATURE
     similarity.fill_diagonal_(float("-inf"))

@@ -1,6 +1,7 @@
 """RunSpec: everything that decides a run's outcome. Its key is a stable hash of its content."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
@@ -49,12 +50,18 @@ class RunSpec:
 
     @property
     def key(self) -> str:
-        return _digest(self.to_dict())
+        return self._digests[0]
 
     @property
     def cell(self) -> str:
         """The key of the spec's cell: everything but the trial seed."""
-        return _digest({k: v for k, v in self.to_dict().items() if k != "seed"})
+        return self._digests[1]
+
+    @functools.cached_property
+    def _digests(self) -> tuple[str, str]:
+        # computed once per spec: `tlarena show` and the grid's loop ask thousands of specs for both
+        data = self.to_dict()
+        return _digest(data), _digest({k: v for k, v in data.items() if k != "seed"})
 
     @classmethod
     def from_dict(cls, data: dict) -> "RunSpec":

@@ -12,10 +12,20 @@
 The data dir is an argument (``data_dir=``) wherever data is loaded; only the command line reads
 ``--data-dir`` or ``$TLARENA_DATA_DIR``.
 """
-from tlarena.data.hub import load_split
-from tlarena.data.paths import DataUnavailable, cache_root, dataset_dir
-from tlarena.data.stream import BatchStream, Draw
-from tlarena.data.tensors import ImageSpec, SplitTensors, split_tensors
+import importlib
 
-__all__ = ["BatchStream", "DataUnavailable", "Draw", "ImageSpec", "SplitTensors", "cache_root",
-           "dataset_dir", "load_split", "split_tensors"]
+# name -> the submodule that defines it, imported when first used (PEP 562): reading a path or
+# catching DataUnavailable must not import torch and datasets
+_EXPORTS = {"load_split": "hub", "DataUnavailable": "paths", "cache_root": "paths",
+            "dataset_dir": "paths", "BatchStream": "stream", "Draw": "stream", "ImageSpec": "tensors",
+            "SplitTensors": "tensors", "split_tensors": "tensors"}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'tlarena.data' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"tlarena.data.{_EXPORTS[name]}"), name)
+    globals()[name] = value
+    return value

@@ -72,12 +72,21 @@ def load_split(source: DataSource, split: str, *, data_dir: str | os.PathLike | 
     return _load_hub(source, split, root, local, download)
 
 
+def is_built(source: BuiltDataset) -> bool:
+    """Whether the source is built in the cache already (loading it would otherwise build it)."""
+    return (_built_path(source) / "dataset_dict.json").exists()
+
+
+def _built_path(source: BuiltDataset) -> Path:
+    return cache_root() / "datasets" / f"{source.name}-v{source.version}"
+
+
 def _built(source: BuiltDataset) -> datasets.DatasetDict:
     """Build once, keep on disk: later loads are memory-mapped with a stable fingerprint."""
-    path = cache_root() / "datasets" / f"{source.name}-v{source.version}"
+    path = _built_path(source)
 
     def cached() -> bool:
-        return (path / "dataset_dict.json").exists()
+        return is_built(source)
 
     # Processes that need it at once build it once: the first claims it, the others wait.
     claim = None if cached() else claims.wait(claims.claim_path(path), cached)

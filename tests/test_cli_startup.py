@@ -1,0 +1,96 @@
+"""The cheap commands stay cheap: `tlarena --help` and `tlarena show` never import torch, timm or
+datasets (seconds each), and `tlarena run --dry-run` says what is left and how long it should take."""
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT, TINY
+from tlarena_leaderboard import synthetic
+
+HEAVY = ("torch", "timm", "datasets", "scipy.stats")
+
+# Runs the command line in a fresh interpreter, then names the heavy modules it imported.
+PROBE = """
+import sys
+from tlarena.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit:
+    pass
+print("imported:", ",".join(m for m in {heavy!r} if m in sys.modules))
+"""
+
+
+def imported(*args: str) -> list[str]:
+    done = subprocess.run([sys.executable, "-c", PROBE.format(heavy=HEAVY), *args],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.rsplit("imported:", 1)[1].split()
+
+
+@pytest.fixture
+def results(tmp_path):
+    records = [synthetic.record(method, "synth-digits->synth-digits-colour", seed, top1=0.5 + 0.1 * seed)
+               for method in ("scratch", "fine-tune") for seed in range(3)]
+    return synthetic.write(tmp_path / "results", records)
+
+
+@pytest.mark.parametrize("args", [["--help"], ["run", "--help"], ["--version"]])
+def test_help_imports_neither_torch_nor_timm_nor_datasets(args):
+    assert imported(*args) == []
+
+
+@pytest.mark.parametrize("fmt", ["table", "json"])
+def test_show_imports_neither_torch_nor_timm_nor_datasets(results, fmt):
+    assert imported("show", "--results", str(results), "--format", fmt) == []
+
+
+def test_the_public_api_is_still_there_when_first_asked_for():
+    import tlarena
+
+    assert {"TransferMethod", "DomainPair", "Backbone", "Setting", "hookimpl"} <= set(dir(tlarena))
+    assert tlarena.Setting.UDA.value == "uda" and issubclass(tlarena.TransferMethod, object)
+    with pytest.raises(AttributeError):
+        tlarena.NoSuchThing
+
+
+def test_dry_run_writes_nothing_and_says_everything_is_left(cli, tmp_path):
+    results = tmp_path / "results"
+    result = cli("run", "--methods", "source-only,fine-tune", "--pairs", "uci-digits->uci-digits-rotated",
+                 "--settings", "uda,task", "--seeds", "0,1", "--results", str(results), "--dry-run")
+    assert result.code == 0, result.err
+    # nothing recorded to time from: unknown, but for runs that cannot apply (they do not train)
+    assert "0 recorded, 4 left; estimated time left unknown" in result.out
+    assert not results.exists()
+
+
+def test_dry_run_estimates_the_rest_from_runs_of_the_same_cell_on_this_hardware(cli, tmp_path, monkeypatch):
+    # a real run, then a dry run of the same cell with one more seed
+    grid = ["--methods", "fine-tune", "--pairs", "uci-digits->uci-digits-rotated", "--settings", "supervised",
+            "--results", str(tmp_path), "--in-process", *TINY]
+    assert cli("run", *grid).code == 0
+    (record,) = [json.loads(p.read_text()) for p in tmp_path.glob("*.json")]
+    before = sorted(p.name for p in tmp_path.iterdir())
+    result = cli("run", *grid, "--seeds", "0,1", "--dry-run")
+    assert result.code == 0, result.err
+    assert "1 recorded, 1 left" in result.out and "1 from the same cell" in result.out
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+    from tlarena.plan import wall_seconds, duration
+    from tlarena.records import RunRecord
+    seconds = wall_seconds(RunRecord.from_dict(record))
+    assert f"estimated time left {duration((seconds, 0))}" in result.out
+
+    # other hardware: no estimate
+    monkeypatch.setattr("tlarena.environment.device_name", lambda device: "another machine")
+    assert "1 unknown" in cli("run", *grid, "--seeds", "0,1", "--dry-run").out
+
+
+def test_dry_run_of_a_complete_grid_leaves_nothing(cli, tmp_path):
+    # the committed results hold every run of `tlarena run --all`
+    shutil.copytree(ROOT / "results", tmp_path / "results")
+    result = cli("run", "--all", "--results", str(tmp_path / "results"), "--dry-run")
+    assert result.code == 0 and "693 recorded, 0 left" in result.out

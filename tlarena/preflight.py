@@ -1,0 +1,113 @@
+"""`tlarena run`'s options checked before any work: a mistake is one line and exit status 2, never a
+grid of failed records or a traceback an hour in.
+
+The cheap checks (``options``) run before the plugins load; those that need the plugins or the
+data (``backbone``, ``shots``) run once the grid is known, still before its first run.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterable
+
+import numpy as np
+
+from tlarena.registry import unknown_message
+from tlarena.spec import Budget
+from tlarena.usage import UsageError
+
+if TYPE_CHECKING:
+    from tlarena.plugins import Arena
+
+_BUDGET_OPTIONS = ("steps", "source_steps", "batch_size", "shots", "eval_points")
+
+
+def options(args) -> Budget:
+    """Every check that needs neither plugins nor data; returns the grid's budget."""
+    for option in ("methods", "pairs", "settings"):
+        value = getattr(args, option)
+        if value is not None and not value.strip():
+            # an empty list is a mistake, not "all of them": that would start the whole suite
+            raise UsageError(f"--{option} is empty: name at least one, or leave the option out")
+    if not (args.all or args.methods or args.pairs):
+        raise UsageError("say what to run: --all, or --methods and/or --pairs")
+    budget = _budget(args)
+    for option, value in (("hparam-samples", args.hparam_samples), ("workers", args.workers)):
+        if value < 1:
+            raise UsageError(f"--{option} must be at least 1, not {value}")
+    if args.workers > 1 and args.in_process:
+        raise UsageError(f"--in-process runs one run at a time: --workers must be 1, not {args.workers}")
+    if args.run_timeout <= 0:
+        raise UsageError(f"--run-timeout must be positive, not {args.run_timeout:g}")
+    if args.weights and args.weights.startswith("file:") and not Path(args.weights[5:]).expanduser().is_file():
+        raise UsageError(f"--weights {args.weights}: no such file {args.weights[5:]!r}")
+    results_folder(args.results)
+    return budget
+
+
+def _budget(args) -> Budget:
+    given = {name: getattr(args, name) for name in _BUDGET_OPTIONS if getattr(args, name) is not None}
+    for name, value in given.items():
+        if value < 1:
+            raise UsageError(f"--{name.replace('_', '-')} must be at least 1, not {value}")
+    return Budget(**given)
+
+
+def results_folder(results: Path) -> None:
+    """The records can be written there: a folder, or a path whose nearest existing part is one;
+    writable either way (as the file system says: root may write where the mode says no)."""
+    if results.exists() and not results.is_dir():
+        raise UsageError(f"--results {str(results)!r} is a file, not a folder")
+    existing = next(p for p in (results, *results.parents) if p.exists())
+    if not existing.is_dir():
+        raise UsageError(f"--results {str(results)!r} cannot be made: {str(existing)!r} is a file")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UsageError(f"--results {str(results)!r} is not writable "
+                         f"({str(existing)!r} does not let this user write)")
+
+
+def backbone(arena: Arena, name: str) -> None:
+    """A registered backbone or a model timm knows; the plugins have imported timm already."""
+    import timm
+
+    if name not in arena.backbones and not timm.is_model(name):
+        known = [*arena.backbones.names(), *timm.list_models()]
+        raise UsageError(f"{unknown_message('backbone', name, known)}; any timm model name works too")
+
+
+def shots(arena: Arena, pairs: Iterable[str], shots_per_class: int, data_dir: Path | None,
+          transductive_uda: bool, build: bool = True) -> None:
+    """Few-shot draws ``shots`` labels of each class from the target's training pool: a class with
+    fewer would silently give fewer. Checked on the data here (built ones are built unless
+    ``build`` is off); nothing is downloaded."""
+    for name in pairs:
+        target = arena.pairs.get(name).target
+        labels = _pool_labels(target, data_dir, transductive_uda, build)
+        if labels is None or not len(labels):
+            continue
+        classes, counts = np.unique(labels, return_counts=True)
+        if shots_per_class > counts.min():
+            label = classes[counts.argmin()]
+            raise UsageError(f"--shots {shots_per_class} is more than pair {name} can give: class "
+                             f"{target.classes[label]!r} of {target.name} has {counts.min()} "
+                             f"training images; use --shots {counts.min()} or fewer")
+
+
+def _pool_labels(target, data_dir: Path | None, transductive_uda: bool, build: bool) -> np.ndarray | None:
+    """The labels of the target images few-shot draws from (``tlarena.partition.cut``), or None
+    when the data is not here."""
+    from tlarena.data import DataUnavailable, load_split
+    from tlarena.data.hub import is_built
+    from tlarena.pairs import BuiltDataset, MultiSource
+    from tlarena.partition import Cut, Evaluation, evaluation_for
+
+    parts = target.parts if isinstance(target, MultiSource) else (target,)
+    if not build and any(isinstance(p, BuiltDataset) and not is_built(p) for p in parts):
+        return None
+    try:
+        labels = np.asarray(load_split(target, "train", data_dir=data_dir, download=False)["label"])
+    except DataUnavailable:
+        return None
+    if evaluation_for(target, True, transductive_uda) is Evaluation.HELD_OUT:
+        labels = labels[Cut.of(labels).kept]
+    return labels
