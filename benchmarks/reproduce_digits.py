@@ -39,12 +39,12 @@ ORDER = ((USPS, ("source-only", "dann", "cdan-e", "mcc")), (MNIST_M, GRID[MNIST_
 # (top-1 %, where it is published). ADDA's digits protocol samples 2,000 MNIST / 1,800 USPS training
 # images; CDAN's table uses the full training sets.
 PUBLISHED = {
-    USPS: {"source-only": (75.2, "ADDA (Tzeng et al., CVPR 2017), Table 2"),
-           "dann": (77.1, "ADDA, Table 2 (gradient reversal)"),
-           "cdan": (93.9, "CDAN (Long et al., NeurIPS 2018), Table 4, full data"),
-           "cdan-e": (95.6, "CDAN, Table 4, full data")},
-    MNIST_M: {"source-only": (52.25, "DANN (Ganin et al., JMLR 2016), Table 2"),
-              "dann": (76.66, "DANN, Table 2")},
+    USPS: {"source-only": (75.2, "ADDA (Tzeng et al., CVPR 2017), digits table"),
+           "dann": (77.1, "ADDA, digits table: gradient reversal"),
+           "cdan": (93.9, "CDAN (Long et al., NeurIPS 2018), digits table, full data"),
+           "cdan-e": (95.6, "CDAN, digits table, full data")},
+    MNIST_M: {"source-only": (52.25, "DANN (Ganin et al., JMLR 2016), digits table"),
+              "dann": (76.66, "DANN, digits table")},
 }
 # A plain hand-written loop on this 2-core CPU (LeNet at 28 px, SGD 0.01 momentum 0.9, batch 64,
 # 2,500 steps, 2 seeds): the floor tlarena's figures must reach under the same budget.
