@@ -34,7 +34,7 @@ def test_the_suites_register_through_the_entry_point():
     assert {"digits", "fashion-mnist", "office-home", "pacs", "domainnet", "cifar-stl", "office-31",
             "visda-2017", "vlcs"} <= suites
     assert {"mnist->usps", "usps->mnist", "svhn->mnist", "mnist->mnist-m", "mnist-2000->usps-1800",
-            "mnist->fashion-mnist", "cifar10-9->stl10-9"} <= set(arena.pairs.names())
+            "mnist-test-a->mnist-m-test-b", "mnist->fashion-mnist", "cifar10-9->stl10-9"} <= set(arena.pairs.names())
 
 
 def test_each_name_is_one_dataset_and_domain():
@@ -48,8 +48,8 @@ def test_hub_sources_are_pinned_to_a_commit_except_mnist_m_whose_sha_is_unknown(
     sides = [s for m in SUITES for p in m.PAIRS for s in (p.source, p.target)]
     sides += [part for s in sides if isinstance(s, tlarena.MultiSource) for part in s.parts]
     hub = {s.name: s for s in sides if isinstance(s, tlarena.HubDataset) and not s.local_only}
-    unpinned = {name for name, s in hub.items() if not re.fullmatch(r"[0-9a-f]{40}", s.revision or "")}
-    assert unpinned == {"mnist-m"}
+    unpinned = {s.path for s in hub.values() if not re.fullmatch(r"[0-9a-f]{40}", s.revision or "")}
+    assert unpinned == {"Mike0307/MNIST-M"}
 
 
 def test_each_hub_source_carries_the_schema_of_its_dataset_card():
@@ -86,6 +86,18 @@ def test_the_small_sample_protocol_takes_2000_mnist_images(data_dir, labels):
                                               "test": {"label": [1]}})
 
     assert len(labels(digits.MNIST_2000)) == 2000 and labels(digits.MNIST_2000, "test") == [1]
+
+
+def test_mnist_to_mnist_m_on_the_test_splits_takes_disjoint_halves_by_index(data_dir, labels):
+    # MNIST-M's test image i is MNIST's test image i: the label of row i here is i // 1000, so the
+    # labels show which rows each side holds.
+    rows = {"test": {"label": [i // 1000 for i in range(9001)]}}
+    write_hub_copy(data_dir, "ylecun/mnist", rows)
+    write_hub_copy(data_dir, "Mike0307/MNIST-M", rows)
+
+    source, target = labels(digits.MNIST_TEST_A), labels(digits.MNIST_M_TEST_B)
+    assert source == [i // 1000 for i in range(4500)] == labels(digits.MNIST_TEST_A, "test")
+    assert target == [i // 1000 for i in range(4500, 9001)] == labels(digits.MNIST_M_TEST_B, "test")
 
 
 def test_fashion_mnist_is_a_different_label_space(data_dir, labels):

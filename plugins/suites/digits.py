@@ -4,7 +4,14 @@ Pairs (suite ``digits``): MNIST → USPS, USPS → MNIST, SVHN → MNIST, MNIST 
 small-sample protocol of ADDA (Tzeng et al., CVPR 2017) and JDA: 2,000 MNIST and 1,800 USPS training
 images (``mnist-2000`` ↔ ``usps-1800``). The subsets are the first 2,000 / 1,800 images of the hub
 train splits (``train[:2000]``, ``train[:1800]``): a fixed, reproducible selection where the papers
-drew theirs at random. Every pair is evaluated on the target's full test split.
+drew theirs at random. Every pair is evaluated on the target's full test split, except the one below.
+
+MNIST → MNIST-M on the two test splits alone (``mnist-test-a`` → ``mnist-m-test-b``), for machines
+that hold only those: MNIST-M's test image i is MNIST's test image i blended over a photo patch, so
+the two sides are disjoint halves by index (source: MNIST test images 0–4,499; target: MNIST-M test
+images 4,500–9,000), and no target digit is also a source digit. Each side is one split, so the
+source keeps 20 % for validation and the target is scored as ``--uda-eval`` says (transductive, or a
+held-out 20 % never adapted to).
 
 Suite ``fashion-mnist``: MNIST → Fashion-MNIST, task transfer (different label spaces).
 
@@ -37,6 +44,12 @@ MNIST_2000 = tlarena.HubDataset("mnist-2000", "ylecun/mnist", DIGITS, revision=M
                                 splits={"train": "train[:2000]", "test": "test"})
 USPS_1800 = tlarena.HubDataset("usps-1800", "flwrlabs/usps", DIGITS, revision=USPS_REVISION,
                                splits={"train": "train[:1800]", "test": "test"})
+# One split each (train = test = a half of the test split): the partition holds out what it scores on.
+HALF = 4500
+MNIST_TEST_A = tlarena.HubDataset("mnist-test-a", "ylecun/mnist", DIGITS, revision=MNIST_REVISION,
+                                  splits={"train": f"test[:{HALF}]", "test": f"test[:{HALF}]"})
+MNIST_M_TEST_B = tlarena.HubDataset("mnist-m-test-b", "Mike0307/MNIST-M", DIGITS,
+                                    splits={"train": f"test[{HALF}:]", "test": f"test[{HALF}:]"})
 FASHION_MNIST = tlarena.HubDataset("fashion-mnist", "zalando-datasets/fashion_mnist", FASHION,
                                    revision=FASHION_REVISION)
 
@@ -46,6 +59,8 @@ PAIRS = (
     tlarena.DomainPair(SVHN, MNIST, suite="digits", description="house-number photos to handwriting"),
     tlarena.DomainPair(MNIST, MNIST_M, suite="digits",
                        description="MNIST to MNIST blended over colour photo patches (DANN)"),
+    tlarena.DomainPair(MNIST_TEST_A, MNIST_M_TEST_B, suite="digits",
+                       description="MNIST to MNIST-M on the test splits, disjoint halves by index"),
     tlarena.DomainPair(MNIST_2000, USPS_1800, suite="digits",
                        description="small-sample protocol (ADDA, JDA): 2,000 MNIST to 1,800 USPS"),
     tlarena.DomainPair(USPS_1800, MNIST_2000, suite="digits",
