@@ -33,6 +33,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--results", type=Path, default=Path("results"),
                         help="records of every run of `tlarena run --all` (copied; never written)")
+    parser.add_argument("--seeds", default="0,1,2", help="the seeds of `run --all` the results hold")
     parser.add_argument("--repeats", type=int, default=3, help="runs of each command; the median is shown")
     args = parser.parse_args()
 
@@ -41,13 +42,14 @@ def main() -> None:
         results = shutil.copytree(args.results, scratch / "results")
         env = {**os.environ, "COLUMNS": "120"}
         cli = ["-m", "tlarena"]
-        _, plan = timed([*cli, "run", "--all", "--dry-run", "--results", str(results)], env)
+        run_all = [*cli, "run", "--all", "--seeds", args.seeds, "--results", str(results)]
+        _, plan = timed([*run_all, "--dry-run"], env)
         left = int(re.search(r"(\d+) left", plan).group(1))
         commands = {"python -c 'import torch'": ["-c", "import torch"],
                     "tlarena --help": [*cli, "--help"],
                     "tlarena show": [*cli, "show", "--results", str(results)]}
         if left == 0:
-            commands["tlarena run --all (all recorded)"] = [*cli, "run", "--all", "--results", str(results)]
+            commands["tlarena run --all (all recorded)"] = run_all
         else:
             print(f"tlarena run --all: not timed, {left} runs of {args.results} are left to run")
         medians = {}
