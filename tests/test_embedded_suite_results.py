@@ -10,6 +10,7 @@ the records and the code agree.
 import subprocess
 
 import pytest
+import torch
 from conftest import ROOT
 
 from tlarena.grid import grid
@@ -94,7 +95,13 @@ def test_a_shipped_record_is_reproduced_exactly_by_todays_code(cli, records, tmp
     method, pair, setting, seed = REPRODUCED
     (record,) = [r for r in records if (r.spec.method, r.spec.pair, r.spec.setting, r.spec.seed) == REPRODUCED]
     monkeypatch.setenv("TLARENA_CACHE", str(tmp_path / "cache"))
-
-    result = cli("reproduce", record.key, "--results", str(RESULTS), "--device", "cpu")
+    # On CPU a number depends on torch's thread count too: the shipped records were made by
+    # `tlarena run --all --workers 2` on 2 cores, one thread per worker (records do not name it yet).
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        result = cli("reproduce", record.key, "--results", str(RESULTS), "--device", "cpu")
+    finally:
+        torch.set_num_threads(threads)
 
     assert result.code == 0 and "identical" in result.out, result.out
