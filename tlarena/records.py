@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tlarena.claims import pid_alive
 from tlarena.metrics import CurvePoint
 from tlarena.protocol import PROTOCOL
 from tlarena.spec import RunSpec
@@ -234,18 +235,8 @@ def clean_temporaries(results: Path) -> None:
     """Remove temporary files that killed processes left behind (they were never records)."""
     for tmp in Path(results).glob(".*.tmp"):
         pid = tmp.name.split(".")[-2]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not pid_alive(int(pid)):
             tmp.unlink(missing_ok=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def records_frame(records: list[RunRecord]) -> pd.DataFrame:
