@@ -59,7 +59,7 @@ def no_runs(monkeypatch):
     """Any run the grid starts fails the test: these mistakes must be refused before the first."""
     from tlarena.executors import InProcess, Isolated
 
-    def started(self, specs):
+    def started(self, specs, *start):
         raise AssertionError(f"{len(specs)} runs were started")
 
     monkeypatch.setattr(InProcess, "results", started)

@@ -113,6 +113,17 @@ def remove_stale(folder: Path) -> None:
             guard.unlink(missing_ok=True)
 
 
+def live(folder: Path) -> set[str]:
+    """The names of the files under ``folder`` whose claims are live now."""
+    now = time.time()
+    names = set()
+    for path in Path(folder).glob(".*.claim") if Path(folder).is_dir() else ():
+        holder = read(path)
+        if holder is not None and not holder.stale(now):
+            names.add(path.name[1:-len(".claim")])
+    return names
+
+
 def read(path: Path) -> Holder | None:
     """Who holds the claim at ``path``; None when there is no claim. A file caught half-written
     (by its creator) counts by its modification time alone."""

@@ -178,16 +178,10 @@ def _dry_run(args, arena: Arena, specs: list, hardware: str) -> int:
 
 
 def _live_claims(results: Path) -> set[str]:
-    """The keys of runs another `tlarena run` has claimed and is running now (live claim files)."""
+    """The keys of runs another `tlarena run` has claimed and is running now."""
     from tlarena import claims
 
-    now = time.time()
-    keys = set()
-    for path in results.glob(".*.json.claim") if results.is_dir() else ():
-        holder = claims.read(path)
-        if holder is not None and not holder.stale(now):
-            keys.add(path.name[1:-len(".json.claim")])
-    return keys
+    return {name.removesuffix(".json") for name in claims.live(results)}
 
 
 def _hp_overrides(arena: Arena, items: list[str], methods: list[str]) -> dict[str, dict]:
