@@ -73,7 +73,8 @@ def import_data(shared: Path, data: Path, env: dict) -> None:
 def budget_args(args) -> list[str]:
     return ["--settings", "uda", "--backbone", "lenet", "--seeds", args.seeds, "--steps", str(args.steps),
             "--source-steps", str(args.source_steps), "--batch-size", str(args.batch_size),
-            "--eval-points", str(args.eval_points), "--uda-eval", "held-out", "--device", "cpu"]
+            "--eval-points", str(args.eval_points), "--uda-eval", "held-out", "--device", "cpu",
+            "--workers", str(args.workers)]
 
 
 def run_grid(args, data: Path, results: Path, env: dict) -> None:
@@ -215,6 +216,8 @@ def main() -> None:
     parser.add_argument("--source-steps", type=int, default=2500, help="the shared source model's steps")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--eval-points", type=int, default=5)
+    parser.add_argument("--workers", type=int, default=1,
+                        help="tlarena run's worker processes: seeds run side by side, each with its share of the torch threads")
     parser.add_argument("--report-only", action="store_true", help="only rewrite the doc from the records")
     args = parser.parse_args()
     results = args.work / f"records-{args.source_steps}-{args.steps}"
