@@ -61,7 +61,7 @@ def _missing_module(name: str) -> str:
     import difflib
     import pkgutil
 
-    near = [*(path.stem for path in Path.cwd().glob("*.py")), *(m.name for m in pkgutil.iter_modules())]
+    near = dict.fromkeys([*(path.stem for path in Path.cwd().glob("*.py")), *(m.name for m in pkgutil.iter_modules())])
     close = difflib.get_close_matches(name, near, n=3, cutoff=0.6)
     hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
     return (f"--plugin {name}: no module named {name!r} in {Path.cwd()} or the installed packages."

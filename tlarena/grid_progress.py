@@ -68,7 +68,7 @@ class GridProgress:
             began = previous[2] if previous else time.monotonic()
             self.running[spec.key] = (spec, phase, began)
         if self._bar is None and phase.what in _SLOW and (previous is None or previous[1].what != phase.what):
-            self.console.print(Text(f"  {spec.label()}: {phase.text()}"))
+            self.console.print(Text(f"  {spec.label()}: {phase.text()}"), soft_wrap=True)
 
     def finished(self, spec: RunSpec, status: str) -> None:
         with self._lock:
@@ -88,11 +88,12 @@ class GridProgress:
         if seconds is not None and status != "n/a":
             line += f"  in {_clock(seconds)}"
         line += f"  elapsed {_clock(time.monotonic() - self.started)}  {self.eta()}"
-        self.console.print(Text(line, style="red" if status in LOST else ""))
+        # one line whatever the width: the terminal wraps it, a log keeps it whole for grep
+        self.console.print(Text(line, style="red" if status in LOST else ""), soft_wrap=True)
         self._refresh()
 
     def warn(self, problem: str) -> None:
-        self.console.print(Text(f"warning: {problem}", style="yellow"))
+        self.console.print(Text(f"warning: {problem}", style="yellow"), soft_wrap=True)
 
     def eta(self) -> str:
         """``ETA ~4 min``, or why there is none yet."""
@@ -129,15 +130,18 @@ class _Bar(Progress):
     """rich's bar with the grid's clock, and a line per run under way beneath it."""
 
     def __init__(self, grid: GridProgress, *columns, **kwargs):
+        self.grid = grid   # before rich's __init__, which renders once
         super().__init__(*columns, **kwargs)
-        self.grid = grid
 
     def get_renderables(self):
-        self.update(self.tasks[0].id, clock=f"elapsed {_clock(time.monotonic() - self.grid.started)}  "
-                                             f"{self.grid.eta()}")
+        for task in self.tasks:
+            self.update(task.id, clock=f"elapsed {_clock(time.monotonic() - self.grid.started)}  "
+                                       f"{self.grid.eta()}")
         yield self.make_tasks_table(self.tasks)
         for line in self.grid.running_lines():
-            yield Text(line, no_wrap=True, overflow="ellipsis")
+            text = Text(line)
+            text.truncate(self.console.width, overflow="ellipsis")   # one line each, however narrow
+            yield text
 
 
 def _read(results: Path, spec: RunSpec) -> RunRecord | None:
