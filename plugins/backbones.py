@@ -172,3 +172,14 @@ def register_backbones(register: Callable[[tlarena.Backbone], None]) -> None:
         description="DTN digit network (Taigman et al. 2017, as in CDAN): 3 convs + fc 512, "
                     "from scratch",
     ))
+    # torchvision's ImageNet-1k weights: what the object-recognition DA papers (DANN, CDAN, MCC)
+    # fine-tune; timm serves them under the .tv_in1k tag, at 224 px.
+    register(tlarena.Backbone(
+        name="resnet50-imagenet", model="resnet50.tv_in1k", weights="hub",
+        description="ResNet-50, torchvision's ImageNet-1k weights (Office-31, Office-Home, DomainNet, "
+                    "PACS, VLCS in the DA and DG literature), 224 px",
+    ))
+    register(tlarena.Backbone(
+        name="resnet101-imagenet", model="resnet101.tv_in1k", weights="hub",
+        description="ResNet-101, torchvision's ImageNet-1k weights (VisDA-2017 in CDAN, MCC, SHOT), 224 px",
+    ))

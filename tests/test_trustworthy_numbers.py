@@ -56,7 +56,8 @@ def test_a_pacs_run_records_its_protocol_and_scores_on_held_out_images(cli, data
     write_hub_copy(data_dir, "flwrlabs/pacs", {"train": {"domain": domains, "label": [0, 1, 2, 3] * 10}})
 
     cli("--data-dir", str(data_dir), "run", "--methods", "fine-tune,source-only", "--pairs",
-        "pacs-photo->pacs-sketch", "--settings", "supervised,uda", "--results", str(tmp_path / "r"), *TINY)
+        "pacs-photo->pacs-sketch", "--settings", "supervised,uda", "--backbone", "lenet", "--results",
+        str(tmp_path / "r"), *TINY)   # lenet: the suite's ImageNet ResNet-50 would download its weights
 
     records = {r.spec.setting: r for r in read_records(tmp_path / "r")[0] if r.status == "ok"}
     supervised = {d.part: d.rows for d in records["supervised"].data if d.side == "target"}

@@ -20,6 +20,8 @@ _EXPORTS = {
     **dict.fromkeys(["BuiltDataset", "DataSource", "DomainPair", "HubDataset", "MultiSource"],
                     "tlarena.pairs"),
     "Setting": "tlarena.settings",
+    "Budget": "tlarena.spec",
+    "Suite": "tlarena.suites",
 }
 
 __all__ = sorted([*_EXPORTS, "hookimpl"])

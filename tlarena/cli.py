@@ -6,28 +6,26 @@ import os
 import sys
 from pathlib import Path
 
-from tlarena import __version__
+from tlarena import __version__, exit_codes
 from tlarena.data.paths import DATA_DIR_ENV
 from tlarena.executors import DEFAULT_TIMEOUT
 from tlarena.registry import UnknownName
-from tlarena.spec import Budget
 from tlarena.usage import UsageError
 
 DEFAULT_SUITE = "embedded"
-DEFAULT_BACKBONE = "lenet"
+_SUITES = "the suite's (tlarena list suites)"
 
 
 # What an option left unset means, for --help: these defaults are decided after parsing.
 _IMPLIED = {"methods": "every registered method", "pairs": "the pairs of --suite",
             "settings": "each pair's settings", "plugin": "only installed plugins",
-            "steps": Budget().steps, "source_steps": Budget().source_steps,
-            "batch_size": Budget().batch_size, "shots": Budget().shots,
-            "eval_points": Budget().eval_points, "output": "standard output",
+            "steps": _SUITES, "source_steps": _SUITES, "batch_size": _SUITES, "shots": _SUITES,
+            "eval_points": _SUITES, "backbone": _SUITES, "output": "standard output",
             "config": "the dataset's only one", "suite": "every suite",
             "hp": "each method's defaults"}
 
 
-class _DefaultsFormatter(argparse.HelpFormatter):
+class _DefaultsFormatter(argparse.RawDescriptionHelpFormatter):
     """Every option's help ends with its default, unless its text already says it."""
 
     def _get_help_string(self, action: argparse.Action) -> str:
@@ -73,16 +71,16 @@ def _parser() -> argparse.ArgumentParser:
     def command(name: str, **kwargs) -> argparse.ArgumentParser:
         return commands.add_parser(name, parents=[common], formatter_class=_DefaultsFormatter, **kwargs)
 
-    run = command("run", help="run the grid and record every run")
+    run = command("run", help="run the grid and record every run", epilog=exit_codes.HELP)
     run.add_argument("--all", action="store_true", help="every method and pair of the suite")
     run.add_argument("--suite", default=DEFAULT_SUITE)
     run.add_argument("--methods", help="comma-separated method names")
     run.add_argument("--pairs", help="comma-separated SOURCE->TARGET pair names")
     run.add_argument("--settings", help="comma-separated: uda, few-shot, supervised, task, dg, "
                                           "source-free, test-time")
-    run.add_argument("--backbone", default=DEFAULT_BACKBONE, help="registered backbone or timm model")
+    run.add_argument("--backbone", help="registered backbone or timm model")
     run.add_argument("--weights", "--pretrained", dest="weights",
-                     help="hub, none or file:PATH (default: the backbone's)")
+                     help="hub, none or file:PATH (default: the suite's, else the backbone's)")
     run.add_argument("--seeds", default="0,1,2")
     run.add_argument("--steps", type=int, help="the method's optimizer steps")
     run.add_argument("--source-steps", type=int, help="optimizer steps of the shared source model")
@@ -116,6 +114,13 @@ def _parser() -> argparse.ArgumentParser:
                           "from each method's search space (default: 1)")
     run.add_argument("--hp", action="append", metavar="METHOD.NAME=VALUE",
                      help="set one hyperparameter by hand, e.g. fine-tune.lr=0.003 (repeatable)")
+    run.add_argument("--strict", action="store_true",
+                     help="for CI: any plugin problem stops the grid before it starts (exit 2); a "
+                          "diverged run or a warning while it runs exits 1")
+    run.add_argument("--report", action="append", metavar="NAME",
+                     help="send each finished run to mlflow (MLFLOW_TRACKING_URI) or wandb "
+                          "(WANDB_MODE, WANDB_PROJECT); comma-separated or repeatable; each needs its "
+                          "extra, e.g. pip install 'tlarena[mlflow]' (default: $TLARENA_REPORT, else none)")
     run.add_argument("--uda-eval", choices=["transductive", "held-out"], default="transductive",
                      help="uda on a domain stored as one split: score on its unlabeled images "
                           "(transductive, as the UDA literature does) or on a held-out 20%% "
@@ -169,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
         return COMMANDS[args.command](args)
     except (UsageError, UnknownName) as error:
         print(f"tlarena: error: {error.args[0]}", file=sys.stderr)
-        return 2
+        return exit_codes.USAGE
     except KeyboardInterrupt:
         print("tlarena: interrupted; every finished run is recorded", file=sys.stderr)
-        return 130
+        return exit_codes.INTERRUPTED

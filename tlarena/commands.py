@@ -1,11 +1,10 @@
 """What each CLI command does; cli.py only parses."""
 from __future__ import annotations
 
-import contextlib
+import dataclasses
 import json
 import os
 import sys
-import time
 from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
@@ -42,13 +41,31 @@ console = _console(stderr=False)
 errors = _console(stderr=True)
 
 
-def _arena(args) -> Arena:
+def _arena(args, strict: bool = False) -> Arena:
+    """The plugins' registrations. A ``--plugin`` module that does not exist is a usage error; so,
+    with ``strict``, is any plugin's problem; otherwise problems are warnings."""
     from tlarena.plugins import load_arena
 
     arena = load_arena(tuple(args.plugin))
+    for info in arena.plugins:
+        if info.origin == "--plugin" and info.not_found:
+            raise UsageError(_missing_module(info.name))
+    if strict and arena.problems:
+        raise UsageError(f"--strict: {'; '.join(arena.problems)}")
     for problem in arena.problems:
         errors.print(f"[yellow]warning:[/] {problem}", highlight=False)
     return arena
+
+
+def _missing_module(name: str) -> str:
+    import difflib
+    import pkgutil
+
+    near = dict.fromkeys([*(path.stem for path in Path.cwd().glob("*.py")), *(m.name for m in pkgutil.iter_modules())])
+    close = difflib.get_close_matches(name, near, n=3, cutoff=0.6)
+    hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    return (f"--plugin {name}: no module named {name!r} in {Path.cwd()} or the installed packages."
+            f"{hint}")
 
 
 def _suite_pairs(arena: Arena, suite: str) -> list[str]:
@@ -60,53 +77,72 @@ def _suite_pairs(arena: Arena, suite: str) -> list[str]:
 
 
 def run(args) -> int:
-    from tlarena import preflight
+    from tlarena import exit_codes, preflight
     from tlarena.backbones import parse_weights
     from tlarena.environment import device_name, find_device
-    from tlarena.executors import InProcess, Isolated, RunnerRecipe, run_grid
+    from tlarena.executors import run_grid
     from tlarena.grid import grid
+    from tlarena.grid_progress import GridProgress
     from tlarena.models import resolve_backbone
     from tlarena.records import load_results
+    from tlarena.reporters import reporter_modules
     from tlarena.settings import Setting, parse_setting
 
-    budget = preflight.options(args)   # before the plugins load: these mistakes answer at once
+    preflight.options(args)   # before the plugins load: these mistakes answer at once
+    args.plugin = [*args.plugin, *reporter_modules(args.report)]
     try:
         settings = [parse_setting(s) for s in csv_items(args.settings)] if args.settings else None
         weights = parse_weights(args.weights) if args.weights else None
         device = find_device(args.device)
     except ValueError as error:
         raise UsageError(str(error))
-    arena = _arena(args)
+    arena = _arena(args, strict=args.strict)
     methods = csv_items(args.methods) if args.methods else arena.methods.names()
     pairs = pair_names(args.pairs) if args.pairs else _suite_pairs(arena, args.suite)
     for name in methods:
         arena.methods.get(name)
     for name in pairs:
         arena.pairs.get(name)
-    preflight.backbone(arena, args.backbone)
-    backbone = resolve_backbone(arena, args.backbone, weights)
     transductive = args.uda_eval == "transductive"
-    specs = grid(arena, methods, pairs, backbone.name, backbone.weights, seed_list(args.seeds),
-                 budget, settings, hparam_samples=args.hparam_samples,
-                 overrides=_hp_overrides(arena, args.hp or [], methods), transductive_uda=transductive)
-    few_shot = {spec.pair for spec in specs if spec.setting == Setting.FEW_SHOT.value}
-    if few_shot:
-        preflight.shots(arena, sorted(few_shot), budget.shots, args.data_dir, transductive,
-                        build=not args.dry_run)
+    overrides = _hp_overrides(arena, args.hp or [], methods)
+    specs = []
+    # each pair runs with its suite's backbone, weights and budget; a flag given replaces one
+    for suite, names in _suite_groups(arena, pairs):
+        name = args.backbone or suite.backbone
+        preflight.backbone(arena, name)
+        backbone = resolve_backbone(arena, name, weights or suite.weights)
+        suite_budget = dataclasses.replace(suite.budget, **preflight.given_budget(args))
+        specs += grid(arena, methods, names, backbone.name, backbone.weights, seed_list(args.seeds),
+                      suite_budget, settings, hparam_samples=args.hparam_samples, overrides=overrides,
+                      transductive_uda=transductive)
+        few_shot = {spec.pair for spec in specs if spec.setting == Setting.FEW_SHOT.value and spec.pair in names}
+        if few_shot:
+            preflight.shots(arena, sorted(few_shot), suite_budget.shots, args.data_dir, transductive,
+                            build=not args.dry_run)
+        console.print(f"{suite.name or 'pairs'}: {backbone.name}, weights {backbone.weights}, "
+                      f"{_budget_text(suite_budget)}", highlight=False)
     setting_count = f"{len(settings)} settings" if settings else "each pair's settings"
     console.print(f"tlarena: {len(specs)} runs ({len(methods)} methods × {len(pairs)} pairs × "
                   f"{setting_count} × {len(seed_list(args.seeds))} seeds) on {device_name(device)} "
                   f"→ {args.results}/", highlight=False)
     if args.dry_run:
         return _dry_run(args, arena, specs, device_name(device))
-    executor = _executor(args, arena, device)
     statuses: Counter = Counter()
-    with _progress(len(specs)) as advance:
+    warnings: list[str] = []
+    with GridProgress(console, specs, args.results, args.workers,
+                      _estimates(args, arena, specs, device_name(device))) as shown:
+        executor = _executor(args, arena, device, shown.phase)
+
         def report(spec, status):
             statuses[status] += 1
-            advance(spec, status)
+            shown.finished(spec, status)
 
-        run_grid(specs, executor, args.results, rerun=args.rerun, retry=not args.no_retry, progress=report)
+        def warn(problem):
+            warnings.append(problem)
+            shown.warn(problem)
+
+        run_grid(specs, executor, args.results, rerun=args.rerun, retry=not args.no_retry, progress=report,
+                 warn=warn)
     summary = ", ".join(f"{n} {status}" for status, n in sorted(statuses.items()))
     if statuses["recorded"] == len(specs):
         console.print(f"every run is already recorded in {args.results}/ (use --rerun to run again)")
@@ -116,11 +152,47 @@ def run(args) -> int:
     frame = frame[frame["key"].isin(keys)] if not frame.empty else frame
     _print_failures(frame, args.results)
     _print_board(frame, cells=False)
-    lost = statuses["failed"] + statuses["timed-out"]
-    return 1 if lost and lost == len(specs) - statuses["n/a"] else 0
+    return exit_codes.of_grid(statuses, len(warnings), args.strict)
 
 
-def _executor(args, arena: Arena, device):
+def _estimates(args, arena: Arena, specs: list, hardware: str) -> dict[str, float | None]:
+    """Each spec's expected wall time from runs recorded on this hardware (``tlarena.plan``)."""
+    from tlarena.plan import plan
+    from tlarena.records import read_records
+
+    records = read_records(args.results)[0] if args.results.is_dir() else []
+    return plan(specs, set(), records, hardware, _not_applicable(arena)).seconds
+
+
+def _not_applicable(arena: Arena):
+    """Whether a spec's run cannot apply: it is recorded as n/a without training."""
+    from tlarena.grid import incompatibility
+    from tlarena.settings import Setting
+
+    def not_applicable(spec) -> bool:
+        return incompatibility(arena.methods.get(spec.method), arena.pairs.get(spec.pair),
+                               Setting(spec.setting)) is not None
+
+    return not_applicable
+
+
+def _suite_groups(arena: Arena, pairs: list[str]) -> list[tuple]:
+    """The pairs by the defaults they run with: their suite's (``tlarena.suites``), in pair order."""
+    from tlarena.suites import defaults_of
+
+    groups: dict = {}
+    for name in pairs:
+        groups.setdefault(defaults_of(arena.suites, arena.pairs.get(name).suite), []).append(name)
+    return list(groups.items())
+
+
+def _budget_text(budget) -> str:
+    source = f", source model {budget.source_steps}" if budget.source_steps else ""
+    return (f"{budget.steps} steps{source}, batch {budget.batch_size}, {budget.eval_points} evaluations, "
+            f"{budget.shots} shots in few-shot")
+
+
+def _executor(args, arena: Arena, device, on_phase):
     from tlarena.executors import InProcess, Isolated, RunnerRecipe
 
     if args.executor != "ray" and args.address:
@@ -131,32 +203,25 @@ def _executor(args, arena: Arena, device):
     if args.in_process:
         from tlarena.runner import Runner
 
-        return InProcess(Runner(arena, device, args.data_dir))
+        return InProcess(Runner(arena, device, args.data_dir), on_phase)
     # the workers build their own runner from the recipe
     recipe = RunnerRecipe(tuple(args.plugin), str(device), str(args.data_dir) if args.data_dir else None)
     if args.executor == "ray":
         from tlarena.ray_executor import RayExecutor   # Ray is optional: imported only when asked for
         return RayExecutor(device, recipe, args.address, args.run_timeout)
-    return Isolated(device, recipe, args.run_timeout, args.workers)
+    return Isolated(device, recipe, args.run_timeout, args.workers, on_phase)
 
 
 def _dry_run(args, arena: Arena, specs: list, hardware: str) -> int:
     """The grid, what is recorded, what is left and how long it should take; nothing is run."""
     from tlarena.executors import RETRIED
-    from tlarena.grid import incompatibility
     from tlarena.plan import HOW, duration, plan
     from tlarena.records import finished_keys, read_records
-    from tlarena.settings import Setting
 
     here = args.results.is_dir()
     records = read_records(args.results)[0] if here else []
     recorded = set() if args.rerun or not here else finished_keys(args.results, () if args.no_retry else RETRIED)
-
-    def not_applicable(spec) -> bool:
-        return incompatibility(arena.methods.get(spec.method), arena.pairs.get(spec.pair),
-                               Setting(spec.setting)) is not None
-
-    grid_plan = plan(specs, recorded, records, hardware, not_applicable, _live_claims(args.results))
+    grid_plan = plan(specs, recorded, records, hardware, _not_applicable(arena), _live_claims(args.results))
     left = grid_plan.left
     claimed = sum(spec.key in grid_plan.claimed for spec in left)
     console.print(f"dry run: nothing is run or written. {len(specs) - len(left)} recorded, {len(left)} "
@@ -221,39 +286,6 @@ def _print_failures(frame: pd.DataFrame, results) -> None:
                      highlight=False)
 
 
-@contextlib.contextmanager
-def _progress(total: int):
-    """A live bar with ETA on a terminal; one line per run with ETA elsewhere (logs, CI)."""
-    if console.is_terminal:
-        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                   TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())
-        with Progress(*columns, console=console) as bar:
-            task = bar.add_task("runs", total=total)
-
-            def advance(spec, status):
-                if status in ("failed", "diverged", "timed-out"):
-                    bar.console.print(f"[red]{status}[/]: {spec.label()}", highlight=False)
-                bar.update(task, advance=1, description=f"{spec.method} · {spec.pair}")
-
-            yield advance
-        return
-    started, done, timed = time.monotonic(), 0, 0
-
-    def advance(spec, status):
-        nonlocal done, timed
-        done += 1
-        timed += status != "recorded"
-        if status == "recorded":
-            return   # skipped runs would bury the ones doing work
-        elapsed = time.monotonic() - started
-        # ETA from the runs that did work; skipped ones cost nothing
-        eta = elapsed / timed * (total - done) if timed else 0.0
-        console.print(f"[{done}/{total}] {status:<8} {spec.label()}  elapsed {elapsed:.0f}s  "
-                      f"ETA {eta:.0f}s", highlight=False)
-
-    yield advance
-
-
 def _print_board(frame: pd.DataFrame, cells: bool, selection: str = DEFAULT,
                  out: Console | None = None) -> None:
     out = out or console
@@ -314,7 +346,8 @@ def _cell(value) -> str:
 
 def list_(args) -> int:
     arena = _arena(args)
-    prose = ("paper", "hyperparameters", "description", "problems", "registered", "source", "target")
+    prose = ("paper", "hyperparameters", "description", "problems", "registered", "source", "target",
+             "defaults from")
     if args.what == "methods":
         header = ["method", "family", "settings", "starts from", "paper", "hyperparameters"]
         rows = [[m.name, m.family, ", ".join(sorted(s.value for s in m.settings)), m.init, m.paper,
@@ -331,9 +364,11 @@ def list_(args) -> int:
                  *([_sizes(p.source, args.data_dir), _sizes(p.target, args.data_dir)] if args.suite else [])]
                 for p in arena.pairs if not args.suite or p.suite == args.suite]
     elif args.what == "suites":
-        header = ["suite", "pairs", "domain adaptation", "task transfer", "first pair"]
+        # each suite's defaults, which `tlarena run` uses unless a flag says otherwise
+        header = ["suite", "pairs", "domain adaptation", "task transfer", "backbone", "weights", "input",
+                  "steps", "source steps", "batch", "defaults from"]
         rows = [[suite, len(pairs), sum(p.shared_label_space for p in pairs),
-                 sum(not p.shared_label_space for p in pairs), pairs[0].name]
+                 sum(not p.shared_label_space for p in pairs), *_defaults_row(arena, suite)]
                 for suite, pairs in _by_suite(arena).items()]
     elif args.what == "backbones":
         header = ["backbone", "timm model", "weights", "description"]
@@ -346,6 +381,22 @@ def list_(args) -> int:
                  "; ".join(info.errors) or "-"] for info in arena.plugins]
     console.print(terminal.fitted(console, header, rows, args.what, prose=prose))
     return 0
+
+
+def _defaults_row(arena: Arena, suite: str) -> list[str]:
+    """Backbone, weights, input size (the backbone's timm config), budget and their source."""
+    import timm
+
+    from tlarena.models import resolve_backbone
+    from tlarena.suites import defaults_of
+
+    defaults = defaults_of(arena.suites, suite)
+    backbone = resolve_backbone(arena, defaults.backbone, defaults.weights)
+    config = timm.models.get_pretrained_cfg(backbone.model)
+    size = f"{config.input_size[1]}×{config.input_size[2]}" if config and config.input_size else "?"
+    budget = defaults.budget
+    return [backbone.name, backbone.weights, size, str(budget.steps), str(budget.source_steps),
+            str(budget.batch_size), defaults.source]
 
 
 def _kind(pair) -> str:

@@ -29,7 +29,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterator, Protocol
 
-from tlarena import claims
+from tlarena import claims, phases
 from tlarena.environment import environment
 from tlarena.records import (Environment, RunRecord, clean_temporaries, finished_keys, newer_schema_keys,
                              record_path, write_record)
@@ -53,12 +53,14 @@ class Executor(Protocol):
 
 
 def run_grid(specs: list[RunSpec], executor: Executor, results: Path, *, rerun: bool = False,
-             retry: bool = True, progress: Callable[[RunSpec, str], None] | None = None) -> list[RunRecord]:
+             retry: bool = True, progress: Callable[[RunSpec, str], None] | None = None,
+             warn: Callable[[str], None] = lambda problem: print(f"warning: {problem}")) -> list[RunRecord]:
     """Run every spec not yet recorded (all with ``rerun``; failed and timed-out ones again unless
     ``retry`` is off), writing each record as soon as it exists; return the new records.
 
     A spec another live process has claimed is reported as ``ELSEWHERE`` and not waited for; one
-    recorded by another process while this grid ran counts as recorded, even with ``rerun``."""
+    recorded by another process while this grid ran counts as recorded, even with ``rerun``.
+    ``warn`` receives each problem a plugin reported (a reporter that raised)."""
     clean_temporaries(results)
     claims.remove_stale(results)
     done = newer_schema_keys(results) if rerun else finished_keys(results, RETRIED if retry else ())
@@ -93,7 +95,7 @@ def run_grid(specs: list[RunSpec], executor: Executor, results: Path, *, rerun: 
             held.pop(spec.key).release()
             new.append(record)
             for problem in problems:
-                print(f"warning: {problem}")
+                warn(problem)
             if progress:
                 progress(spec, record.status)
     finally:
@@ -117,23 +119,30 @@ def execute(runner, spec: RunSpec) -> tuple[RunRecord, list[str]]:
     from tlarena import source_models   # torch: only where a run executes, not for `tlarena --help`
 
     try:
+        phases.enter(phases.PREPARING)
         record = runner.execute(spec)
     finally:
         source_models.release_unfinished()
     return record, runner.arena.notify_run_finished(record)
 
 
+PhaseListener = Callable[[RunSpec, "phases.Phase"], None]   # what a run is doing now (tlarena.phases)
+
+
 class InProcess:
     """Each spec in this process, through ``runner`` (a ``tlarena.runner.Runner``)."""
 
-    def __init__(self, runner):
-        self.runner = runner
+    def __init__(self, runner, on_phase: PhaseListener | None = None):
+        self.runner, self.on_phase = runner, on_phase
 
     def results(self, specs: list[RunSpec], start: Callable[[RunSpec], bool]
                 ) -> Iterator[tuple[RunSpec, RunRecord, list[str]]]:
         for spec in specs:
             if start(spec):
-                yield spec, *execute(self.runner, spec)
+                listener = (lambda phase, spec=spec: self.on_phase(spec, phase)) if self.on_phase else None
+                with phases.listening(listener):
+                    outcome = execute(self.runner, spec)
+                yield spec, *outcome
 
     def close(self) -> None:
         pass
@@ -172,10 +181,12 @@ class Isolated:
 
     With ``workers`` > 1 that many run side by side. Specs that share a source model (same pair,
     seed, backbone and weights) go to one worker in turn, so no source model is trained twice.
+    Each worker sends its run's phases through its pipe before the record; ``on_phase`` gets them.
     """
 
-    def __init__(self, device, recipe: RunnerRecipe, timeout: float = DEFAULT_TIMEOUT, workers: int = 1):
-        self.device, self.timeout = device, timeout
+    def __init__(self, device, recipe: RunnerRecipe, timeout: float = DEFAULT_TIMEOUT, workers: int = 1,
+                 on_phase: PhaseListener | None = None):
+        self.device, self.timeout, self.on_phase = device, timeout, on_phase
         server = "forkserver" in multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("forkserver" if server else "spawn")
         if server:
@@ -207,7 +218,12 @@ class Isolated:
                 timeout=max(0.0, min(w.deadline for w in busy) - time.monotonic()))
             for worker in list(busy):
                 if worker.connection in ready:
-                    record, problems = worker.answer()
+                    answer = worker.answer()
+                    if isinstance(answer, phases.Phase):
+                        if self.on_phase:
+                            self.on_phase(busy[worker], answer)
+                        continue
+                    record, problems = answer
                 elif time.monotonic() >= worker.deadline:
                     record, problems = worker.expire(self.timeout), []
                 else:
@@ -246,7 +262,8 @@ class _Worker:
         self.spec, self.started, self.deadline = spec, now(), time.monotonic() + timeout
         self.connection.send(json.dumps(spec.to_dict()))
 
-    def answer(self) -> tuple[RunRecord, list[str]]:
+    def answer(self) -> tuple[RunRecord, list[str]] | phases.Phase:
+        """The run's record and problems, or one of its phases on the way there."""
         try:
             answer = json.loads(self.connection.recv())
         except (EOFError, OSError):
@@ -254,6 +271,8 @@ class _Worker:
             code = self.process.exitcode
             self._stop()
             return self._lost("failed", _death(code)), []
+        if "phase" in answer:
+            return phases.Phase.from_dict(answer["phase"])
         return RunRecord.from_dict(answer["record"]), answer["problems"]
 
     def expire(self, timeout: float) -> RunRecord:
@@ -295,6 +314,7 @@ class _Worker:
 def _serve(connection, recipe: RunnerRecipe) -> None:
     """The worker: run each spec it is sent, answer with its record, until told to stop."""
     _exit_with_parent()
+    phases.listen(lambda phase: connection.send(json.dumps({"phase": phase.to_dict()})))
     runner = recipe.build()
     while True:
         try:

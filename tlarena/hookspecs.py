@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from tlarena.methods import TransferMethod
     from tlarena.pairs import DomainPair
     from tlarena.records import RunRecord
+    from tlarena.suites import Suite
 
 hookspec = pluggy.HookspecMarker("tlarena")
 
@@ -65,6 +66,18 @@ def register_augmentations(register: Callable[[Augmentation], None]) -> None:
 
     Called once per plugin when a command loads the plugins, before any pair or method is
     registered, so a pair may name an augmentation another plugin adds. The return value is ignored.
+    """
+
+
+@hookspec
+def register_suites(register: Callable[[Suite], None]) -> None:
+    """Register a suite's defaults: the backbone, weights and budget its pairs run with.
+
+    :param register: Call ``register(tlarena.Suite(name, backbone=..., budget=...))`` once per suite;
+        ``name`` is the ``suite`` of the pairs it speaks for. Flags given on the command line win.
+
+    Called once per plugin when a command loads the plugins, like ``register_methods``.
+    The return value is ignored.
     """
 
 

@@ -23,6 +23,7 @@ from tlarena.methods import FAMILIES, TransferMethod
 from tlarena.pairs import DomainPair
 from tlarena.registry import RegistrationError, Registry
 from tlarena.settings import Setting
+from tlarena.suites import Suite
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._+-]*$")
 
@@ -33,6 +34,7 @@ class PluginInfo:
     origin: str                     # "built-in", "entry point of <dist> <version>" or "--plugin"
     registered: dict[str, list[str]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    not_found: bool = False         # its module does not exist (a typo in --plugin)
 
 
 @dataclass
@@ -45,6 +47,7 @@ class Arena:
     backbones: Registry[Backbone]
     plugins: list[PluginInfo]
     augmentations: Registry[Augmentation] = field(default_factory=lambda: Registry("augmentation"))
+    suites: Registry[Suite] = field(default_factory=lambda: Registry("suite"))
 
     @property
     def problems(self) -> list[str]:
@@ -92,6 +95,9 @@ def _load(manager, name, origin, load) -> PluginInfo:
         plugin = load()
     except Exception as error:
         info.errors.append(f"failed to load: {_short(error)}")
+        # the module itself is missing, not one it imports
+        info.not_found = isinstance(error, ModuleNotFoundError) and error.name is not None and (
+            name == error.name or name.startswith(f"{error.name}."))
         return info
     if manager.is_registered(plugin):  # `--plugin` naming an installed plugin: already loaded
         info.name = manager.get_name(plugin)
@@ -144,12 +150,13 @@ def _hook_of(manager: pluggy.PluginManager, plugin_name: str, hook_name: str) ->
 
 _AUGMENTATION_HOOKS = (("augmentation", "register_augmentations", "augmentations"),)
 _HOOKS = (("method", "register_methods", "methods"), ("pair", "register_pairs", "pairs"),
-          ("backbone", "register_backbones", "backbones"))
+          ("backbone", "register_backbones", "backbones"), ("suite", "register_suites", "suites"))
 
 
 def _collect(arena: Arena, info: PluginInfo, hooks) -> None:
     checks = {"augmentation": _check_augmentation, "method": lambda m: validate_method(m, arena),
-              "pair": lambda p: _check_pair(p, arena), "backbone": _check_backbone}
+              "pair": lambda p: _check_pair(p, arena), "backbone": _check_backbone,
+              "suite": _check_suite}
     for kind, hook_name, attribute in hooks:
         def register(item, _kind=kind, _registry=getattr(arena, attribute), _check=checks[kind]):
             try:
@@ -231,6 +238,14 @@ def _check_backbone(backbone) -> str:
     if not backbone.model:
         raise RegistrationError(f"backbone {backbone.name!r} lacks a timm model name")
     return _valid_name(backbone.name, "backbone")
+
+
+def _check_suite(suite) -> str:
+    if not isinstance(suite, Suite):
+        raise RegistrationError(f"registered suite {suite!r} is not a tlarena.Suite")
+    if suite.weights is not None and not (suite.weights in ("hub", "none") or suite.weights.startswith("file:")):
+        raise RegistrationError(f"suite {suite.name!r}: weights must be hub, none or file:PATH")
+    return _valid_name(suite.name, "suite")
 
 
 def _valid_name(name: str, kind: str) -> str:

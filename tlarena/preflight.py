@@ -46,11 +46,16 @@ def options(args) -> Budget:
 
 
 def _budget(args) -> Budget:
-    given = {name: getattr(args, name) for name in _BUDGET_OPTIONS if getattr(args, name) is not None}
+    given = given_budget(args)
     for name, value in given.items():
         if value < 1:
             raise UsageError(f"--{name.replace('_', '-')} must be at least 1, not {value}")
     return Budget(**given)
+
+
+def given_budget(args) -> dict[str, int]:
+    """The budget fields given on the command line: they replace the suite's."""
+    return {name: getattr(args, name) for name in _BUDGET_OPTIONS if getattr(args, name) is not None}
 
 
 def results_folder(results: Path) -> None:

@@ -18,7 +18,7 @@ import json
 import textwrap
 
 PROTOCOL = 3
-FINGERPRINT = "fbf616c622e9c47c"
+FINGERPRINT = "7cdcb19b7db22db8"
 
 
 def decisive() -> dict[str, object]:

@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 
-from tlarena import claims
+from tlarena import claims, phases
 from tlarena.backbones import Backbone, create_model
 from tlarena.data import BatchStream
 from tlarena.data.augment import NONE, Augmentation
@@ -173,7 +173,8 @@ class SourceModels:
         method = SourceTraining(Network(model), len(pair.source.classes), dict(SOURCE_HPARAMS))
         augment = None if pair.augment == NONE else self.augmentations.get(pair.augment).apply
         streams = Streams(source=BatchStream(parts.source_fit, budget.batch_size, seed, self.device, augment))
-        outcome = Trainer(self.device, normalizer).fit(method, streams, budget.source_steps, 1, parts.source_val)
+        with phases.training(phases.TRAINING_SOURCE):
+            outcome = Trainer(self.device, normalizer).fit(method, streams, budget.source_steps, 1, parts.source_val)
         if outcome.diverged_at is not None:
             raise RuntimeError(f"the source model diverged at step {outcome.diverged_at}")
         save(key, model, {"train_seconds": outcome.train_seconds, "train_flops": outcome.train_flops,

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from tlarena import phases
 from tlarena.data import BatchStream, SplitTensors
 from tlarena.measure import Clock, PeakMemory, count_flops
 from tlarena.methods import (STREAM_FLAGS, Batch, Progress, SourceImages, TargetImages, TransferMethod, check_loss,
@@ -137,6 +138,7 @@ class Trainer:
                     if _phase_due(step, phase_every):
                         phase_flops += self._phase(method, target, source)
                     method.progress = Progress(step, steps)
+                    phases.step(step, steps)
                     if step == 1:
                         loss, flops_per_step = count_flops(
                             lambda: self._step(method, streams, updates, undeclared))
@@ -293,6 +295,7 @@ class Trainer:
         """(top-1, mean per-class accuracy) of ``method`` on ``test``; NaN for an empty part (a
         validation part of a class with one image)."""
         self._last_eval_flops = 0
+        phases.enter(phases.EVALUATING)
         if not len(test):
             return float("nan"), float("nan")
         predictions = [self._logits(method, test.images[start:start + EVAL_BATCH]).argmax(1).cpu()

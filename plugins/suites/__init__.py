@@ -19,3 +19,10 @@ def register_pairs(register):
     for module in SUITES:
         for pair in module.PAIRS:
             register(pair)
+
+
+@tlarena.hookimpl
+def register_suites(register):
+    for module in SUITES:
+        for suite in module.DEFAULTS:
+            register(suite)

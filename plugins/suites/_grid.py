@@ -7,6 +7,13 @@ from typing import Sequence
 import tlarena
 
 
+def imagenet_suite(name: str, backbone: str = "resnet50-imagenet") -> tlarena.Suite:
+    """An object-photo suite's defaults: an ImageNet ResNet at 224 px, fine-tuned for DomainBed's
+    5,000 steps of batch 32 (Gulrajani and Lopez-Paz, ICLR 2021), the source model as long."""
+    return tlarena.Suite(name, backbone=backbone, budget=tlarena.Budget(steps=5000, source_steps=5000),
+                         source="ImageNet ResNet at 224 px; DomainBed's 5,000 steps of batch 32")
+
+
 def every_ordered_pair(domains: Sequence[tlarena.HubDataset], suite: str,
                        description: str) -> tuple[tlarena.DomainPair, ...]:
     """Object-photo suites all train with random crops and flips."""

@@ -30,3 +30,5 @@ PAIRS = (
     tlarena.DomainPair(STL10, CIFAR10, suite="cifar-stl",
                        description="STL-10 to CIFAR-10 on their 9 shared classes", augment="flip-crop"),
 )
+
+DEFAULTS = ()   # no backbone of the literature is registered yet: tlarena's defaults apply

@@ -68,3 +68,8 @@ PAIRS = (
     tlarena.DomainPair(MNIST, FASHION_MNIST, suite="fashion-mnist",
                        description="task transfer: digits to clothing, same image format"),
 )
+
+# LeNet from scratch, as the digits DA papers (ADDA, DANN on MNIST→USPS); tlarena's default budget
+DEFAULTS = tuple(tlarena.Suite(name, backbone="lenet", budget=tlarena.Budget(),
+                               source="LeNet from scratch at 32 px, tlarena's default budget")
+                 for name in ("digits", "fashion-mnist"))

@@ -17,7 +17,7 @@ otherwise, loading stops with a message that lists the values it has.
 """
 import tlarena
 
-from tlarena_plugins.suites._grid import every_ordered_pair, leave_one_domain_out
+from tlarena_plugins.suites._grid import every_ordered_pair, leave_one_domain_out, imagenet_suite
 
 # DomainNet's own label order (its image lists' ids), which ``y`` follows.
 CLASSES = tuple("""
@@ -63,3 +63,5 @@ def domain(value: str) -> tlarena.HubDataset:
 PAIRS = every_ordered_pair([domain(value) for value in DOMAINS], "domainnet",
                            "DomainNet: 345 classes across six image styles") + leave_one_domain_out(
     [domain(value) for value in DOMAINS], "domainnet", "DomainNet: five styles pooled → the sixth")
+
+DEFAULTS = (imagenet_suite("domainnet"),)

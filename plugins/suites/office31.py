@@ -12,7 +12,7 @@ source domain trains and the whole target domain is both the target's training d
 """
 import tlarena
 
-from tlarena_plugins.suites._grid import every_ordered_pair
+from tlarena_plugins.suites._grid import every_ordered_pair, imagenet_suite
 
 CLASSES = (
     "back_pack", "bike", "bike_helmet", "bookcase", "bottle", "calculator", "desk_chair", "desk_lamp",
@@ -31,3 +31,5 @@ def domain(value: str) -> tlarena.HubDataset:
 
 PAIRS = every_ordered_pair([domain(value) for value in DOMAINS], "office-31",
                            "Office-31: Amazon product shots, DSLR and webcam photos")
+
+DEFAULTS = (imagenet_suite("office-31"),)

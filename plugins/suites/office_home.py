@@ -11,7 +11,7 @@ training data (unlabeled in the ``uda`` setting) and its test set.
 """
 import tlarena
 
-from tlarena_plugins.suites._grid import every_ordered_pair, leave_one_domain_out
+from tlarena_plugins.suites._grid import every_ordered_pair, leave_one_domain_out, imagenet_suite
 
 CLASSES = (
     "Alarm_Clock", "Backpack", "Batteries", "Bed", "Bike", "Bottle", "Bucket", "Calculator",
@@ -37,3 +37,5 @@ def domain(value: str) -> tlarena.HubDataset:
 PAIRS = every_ordered_pair([domain(value) for value in DOMAINS], "office-home",
                            "Office-Home: office and home objects across image styles") + leave_one_domain_out(
     [domain(value) for value in DOMAINS], "office-home", "Office-Home: three styles pooled → the fourth")
+
+DEFAULTS = (imagenet_suite("office-home"),)

@@ -7,7 +7,7 @@ out with the other three pooled as the source (``pacs-except-sketch->pacs-sketch
 """
 import tlarena
 
-from tlarena_plugins.suites._grid import every_ordered_pair, leave_one_domain_out
+from tlarena_plugins.suites._grid import every_ordered_pair, leave_one_domain_out, imagenet_suite
 
 CLASSES = ("dog", "elephant", "giraffe", "guitar", "horse", "house", "person")
 DOMAINS = ("art_painting", "cartoon", "photo", "sketch")
@@ -23,3 +23,5 @@ def domain(value: str) -> tlarena.HubDataset:
 PAIRS = every_ordered_pair([domain(value) for value in DOMAINS], "pacs",
                            "PACS: photo, art painting, cartoon and sketch") + leave_one_domain_out(
     [domain(value) for value in DOMAINS], "pacs", "PACS: three domains pooled → the fourth")
+
+DEFAULTS = (imagenet_suite("pacs"),)

@@ -13,6 +13,8 @@ and its test set.
 """
 import tlarena
 
+from tlarena_plugins.suites._grid import imagenet_suite
+
 CLASSES = ("aeroplane", "bicycle", "bus", "car", "horse", "knife", "motorcycle", "person", "plant",
            "skateboard", "train", "truck")
 
@@ -25,3 +27,6 @@ PAIRS = (
     tlarena.DomainPair(SYNTHETIC, REAL, suite="visda-2017",
                        description="VisDA-2017: 3D renderings to real photos", augment="flip-crop"),
 )
+
+# ResNet-101, as CDAN, MCC and SHOT report VisDA-2017
+DEFAULTS = (imagenet_suite("visda-2017", backbone="resnet101-imagenet"),)

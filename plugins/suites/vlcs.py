@@ -13,7 +13,7 @@ used, as for Office-31.
 """
 import tlarena
 
-from tlarena_plugins.suites._grid import every_ordered_pair, leave_one_domain_out
+from tlarena_plugins.suites._grid import every_ordered_pair, leave_one_domain_out, imagenet_suite
 
 CLASSES = ("bird", "car", "chair", "dog", "person")
 DOMAINS = ("Caltech101", "LabelMe", "SUN09", "VOC2007")
@@ -27,3 +27,5 @@ def domain(value: str) -> tlarena.HubDataset:
 PAIRS = every_ordered_pair([domain(value) for value in DOMAINS], "vlcs",
                            "VLCS: Caltech101, LabelMe, SUN09 and VOC2007 photos") + leave_one_domain_out(
     [domain(value) for value in DOMAINS], "vlcs", "VLCS: three photo datasets pooled → the fourth")
+
+DEFAULTS = (imagenet_suite("vlcs"),)

@@ -37,7 +37,7 @@ from urllib.parse import urlparse
 
 import datasets
 
-from tlarena import claims
+from tlarena import claims, phases
 from tlarena.data.columns import Columns, standardize
 from tlarena.data.paths import DATA_DIR_ENV, DataUnavailable, cache_root, dataset_dir
 from tlarena.pairs import BuiltDataset, DataSource, HubDataset, MultiSource
@@ -93,6 +93,7 @@ def _built(source: BuiltDataset) -> datasets.DatasetDict:
     if claim is not None:
         try:
             if not cached():
+                phases.enter(phases.BUILDING, source.name)
                 _build(source, path)
         finally:
             claim.release()

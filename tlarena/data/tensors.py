@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from tlarena import claims
+from tlarena import claims, phases
 from tlarena.data.hub import load_split
 from tlarena.data.paths import cache_root
 from tlarena.pairs import DataSource, MultiSource
@@ -84,6 +84,7 @@ def split_tensors(source: DataSource, split: str, spec: ImageSpec, *,
     if claim is not None:
         try:
             if not cached():
+                phases.enter(phases.DECODING, f"{source.name} {split}")
                 _decode_to(dataset, spec, images_path, labels_path)
         finally:
             claim.release()

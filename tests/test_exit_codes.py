@@ -1,0 +1,71 @@
+"""Exit statuses for CI: 1 when a run of the invocation failed or timed out, 2 for a mistake found
+before any run, and --strict for diverged runs, warnings and plugin problems."""
+import pytest
+from conftest import PLUGIN_FIXTURES
+
+from tlarena.records import RunRecord
+
+GRID = ["--methods", "fine-tune,scratch", "--pairs", "uci-digits->uci-digits-rotated", "--settings", "supervised",
+        "--seeds", "0"]
+
+
+@pytest.fixture
+def runs_end(monkeypatch):
+    """The grid's runs end with the given statuses (and a reporter's problem, if given), at once."""
+    from tlarena.executors import Isolated
+
+    def end(*statuses, problem=None):
+        def results(self, specs, start):
+            for spec, status in zip(specs, statuses, strict=True):
+                if start(spec):
+                    yield spec, RunRecord(spec, status, f"{status} on purpose"), [problem] if problem else []
+
+        monkeypatch.setattr(Isolated, "results", results)
+
+    return end
+
+
+def test_a_grid_with_one_failed_run_exits_1(cli, tmp_path, runs_end):
+    # regression: it exited 0 unless every run failed
+    runs_end("failed", "diverged")
+    assert cli("run", *GRID, "--results", str(tmp_path / "r")).code == 1
+
+
+def test_a_timed_out_run_exits_1(cli, tmp_path, runs_end):
+    runs_end("timed-out", "n/a")
+    assert cli("run", *GRID, "--results", str(tmp_path / "r")).code == 1
+
+
+@pytest.mark.parametrize("strict, code", [(False, 0), (True, 1)])
+def test_a_diverged_run_fails_the_grid_only_under_strict(cli, tmp_path, runs_end, strict, code):
+    runs_end("diverged", "n/a")
+    assert cli("run", *GRID, *(["--strict"] if strict else []), "--results", str(tmp_path / "r")).code == code
+
+
+@pytest.mark.parametrize("strict, code", [(False, 0), (True, 1)])
+def test_a_reporter_that_raised_fails_the_grid_only_under_strict(cli, tmp_path, runs_end, strict, code):
+    runs_end("n/a", "n/a", problem="plugin 'logger' failed in run_finished: OSError('disk full')")
+    result = cli("run", *GRID, *(["--strict"] if strict else []), "--results", str(tmp_path / "r"))
+    assert (result.code, result.out.count("warning: plugin 'logger' failed")) == (code, 2)
+
+
+def test_a_misspelled_plugin_module_is_a_usage_error(cli, tmp_path):
+    # regression: a warning, and exit 0 with the plugin silently absent
+    result = cli("--plugin", "raise_at_imprt", "list", "methods", cwd=PLUGIN_FIXTURES)
+    assert (result.code, result.err.strip().splitlines()) == (2, [
+        f"tlarena: error: --plugin raise_at_imprt: no module named 'raise_at_imprt' in {PLUGIN_FIXTURES} or "
+        f"the installed packages. Did you mean 'raise_at_import'?"])
+
+
+def test_strict_refuses_a_broken_plugin_before_any_run(cli, tmp_path, runs_end):
+    runs_end()   # no run may start: zip(strict=True) fails on a started one
+    result = cli("--plugin", "raise_at_import", "run", *GRID, "--strict", "--results", str(tmp_path / "r"),
+                 cwd=PLUGIN_FIXTURES)
+    assert (result.code, "failed to load: RuntimeError" in result.err, (tmp_path / "r").exists()) == (2, True, False)
+
+
+def test_run_help_documents_every_exit_status(cli, capsys):
+    with pytest.raises(SystemExit):
+        cli("run", "--help")
+    out = capsys.readouterr().out
+    assert all(f"\n  {code} " in out for code in (0, 1, 2, 130))
