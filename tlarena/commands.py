@@ -45,10 +45,41 @@ errors = _console(stderr=True)
 def _arena(args) -> Arena:
     from tlarena.plugins import load_arena
 
-    arena = load_arena(tuple(args.plugin))
+    arena = load_arena(tuple(args.plugin), _declared(args))
     for problem in arena.problems:
         errors.print(f"[yellow]warning:[/] {problem}", highlight=False)
     return arena
+
+
+def _declared(args) -> tuple[str, ...]:
+    """The pairs declared without Python (``--pairs-file``, ``--source-folder``/``--target-folder``),
+    checked once per command: folders scanned, images opened."""
+    from tlarena import pairs_file
+
+    if "declared" not in vars(args):
+        source, target = getattr(args, "source_folder", None), getattr(args, "target_folder", None)
+        if (source is None) != (target is None):
+            raise UsageError("--source-folder and --target-folder go together: give both")
+        try:
+            found = [pairs_file.from_file(path) for path in getattr(args, "pairs_file", None) or []]
+            if source is not None:
+                found.append(pairs_file.from_folders(source, target))
+        except pairs_file.DeclarationError as error:
+            raise UsageError(str(error))
+        args.declared = tuple(found)
+    return args.declared
+
+
+def _pairs_to_run(args, arena: Arena) -> list[str]:
+    """``--pairs``; else the pairs of ``--suite``; else the declared pairs, if any; else the default suite."""
+    from tlarena import pairs_file
+    from tlarena.cli import DEFAULT_SUITE
+
+    if args.pairs:
+        return pair_names(args.pairs)
+    if args.suite is None and _declared(args):
+        return [name for declaration in _declared(args) for name in pairs_file.pair_names((declaration,))]
+    return _suite_pairs(arena, args.suite or DEFAULT_SUITE)
 
 
 def _suite_pairs(arena: Arena, suite: str) -> list[str]:
@@ -78,7 +109,7 @@ def run(args) -> int:
         raise UsageError(str(error))
     arena = _arena(args)
     methods = csv_items(args.methods) if args.methods else arena.methods.names()
-    pairs = pair_names(args.pairs) if args.pairs else _suite_pairs(arena, args.suite)
+    pairs = _pairs_to_run(args, arena)
     for name in methods:
         arena.methods.get(name)
     for name in pairs:
@@ -89,6 +120,7 @@ def run(args) -> int:
     specs = grid(arena, methods, pairs, backbone.name, backbone.weights, seed_list(args.seeds),
                  budget, settings, hparam_samples=args.hparam_samples,
                  overrides=_hp_overrides(arena, args.hp or [], methods), transductive_uda=transductive)
+    preflight.data(arena, specs, args.results, args.data_dir, retry=not args.no_retry, rerun=args.rerun)
     few_shot = {spec.pair for spec in specs if spec.setting == Setting.FEW_SHOT.value}
     if few_shot:
         preflight.shots(arena, sorted(few_shot), budget.shots, args.data_dir, transductive,
@@ -133,7 +165,8 @@ def _executor(args, arena: Arena, device):
 
         return InProcess(Runner(arena, device, args.data_dir))
     # the workers build their own runner from the recipe
-    recipe = RunnerRecipe(tuple(args.plugin), str(device), str(args.data_dir) if args.data_dir else None)
+    recipe = RunnerRecipe(tuple(args.plugin), str(device), str(args.data_dir) if args.data_dir else None,
+                          declared=_declared(args))
     if args.executor == "ray":
         from tlarena.ray_executor import RayExecutor   # Ray is optional: imported only when asked for
         return RayExecutor(device, recipe, args.address, args.run_timeout)
@@ -386,9 +419,12 @@ def _sizes(source, data_dir: Path | None) -> str:
 
 
 def data(args) -> int:
-    """Import files as the local copy of a hub dataset, in the schema its registered sources read."""
-    from tlarena.data.importer import import_data, parse_splits, source_reading
+    """``data import``: files → the local copy of a hub dataset, in the schema its registered sources
+    read. ``data check``: which datasets the pairs need, where each is, its size and fingerprint."""
+    from tlarena.data.importer import domain_values, import_data, parse_splits, source_reading
 
+    if args.data_command == "check":
+        return _data_check(args)
     if args.data_dir is None:
         raise UsageError("say where to write: --data-dir DIR (or set TLARENA_DATA_DIR)")
     arena = _arena(args)
@@ -396,10 +432,37 @@ def data(args) -> int:
         sides = [side for pair in arena.pairs for side in (pair.source, pair.target)]
         source = source_reading(args.hub_id, sides)
         out = import_data(args.format, args.hub_id, parse_splits(args.split), args.data_dir,
-                          config=args.config, source=source, overwrite=args.overwrite)
+                          config=args.config, source=source, overwrite=args.overwrite,
+                          domains=domain_values(args.hub_id, sides),
+                          log=lambda line: console.print(f"note: {line}", highlight=False))
     except (ValueError, FileNotFoundError, FileExistsError, KeyError) as error:
         raise UsageError(str(error))
     console.print(f"imported {args.hub_id} into {out}")
+    return 0
+
+
+def _data_check(args) -> int:
+    from tlarena.data.check import describe, locate, needed
+
+    arena = _arena(args)
+    names = _suite_pairs(arena, args.suite) if args.suite else arena.pairs.names()
+    pairs = [arena.pairs.get(name) for name in names]
+    rows, why = [], []
+    for dataset in needed(pairs):
+        location = locate(dataset, args.data_dir)
+        sizes, fingerprint = describe(dataset, location)
+        rows.append([dataset.name, location.where, sizes, fingerprint, str(len(dataset.pairs))])
+        if not location.present:
+            why.append(f"{dataset.name}: {location.detail}")
+    missing = len(why)
+    console.print(terminal.fitted(console, ["dataset", "where", "rows", "fingerprint", "pairs"], rows,
+                                  f"data of {f'suite {args.suite}' if args.suite else 'every suite'}",
+                                  prose=("rows",), numeric=("pairs",)))
+    console.print(f"{len(rows) - missing} of {len(rows)} datasets here or reachable; {missing} missing"
+                  + ("" if args.data_dir else " (no --data-dir given: local copies were not looked for)"),
+                  highlight=False)
+    for line in why:
+        console.print(f"  {line}", highlight=False)
     return 0
 
 
