@@ -24,7 +24,8 @@ _IMPLIED = {"methods": "every registered method", "pairs": "the pairs of --suite
             "batch_size": Budget().batch_size, "shots": Budget().shots,
             "eval_points": Budget().eval_points, "output": "standard output",
             "config": "the dataset's only one", "suite": "every suite",
-            "hp": "each method's defaults"}
+            "hp": "each method's defaults", "pairs_file": "none",
+            "source_folder": "none", "target_folder": "none"}
 
 
 class _DefaultsFormatter(argparse.HelpFormatter):
@@ -82,7 +83,8 @@ def _parser() -> argparse.ArgumentParser:
                                      f"{DEFAULT_SUITE}")
     run.add_argument("--source-folder", type=Path, metavar="DIR",
                      help="with --target-folder: a pair of two image folders DIR/<class>/*.jpg")
-    run.add_argument("--target-folder", type=Path, metavar="DIR")
+    run.add_argument("--target-folder", type=Path, metavar="DIR",
+                     help="with --source-folder: the target's image folder")
     run.add_argument("--methods", help="comma-separated method names")
     run.add_argument("--pairs", help="comma-separated SOURCE->TARGET pair names")
     run.add_argument("--settings", help="comma-separated: uda, few-shot, supervised, task, dg, "

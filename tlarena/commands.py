@@ -400,6 +400,8 @@ def _where(source) -> str:
         return " + ".join(part.name for part in source.parts)
     if not isinstance(source, HubDataset):
         return source.ref
+    if source.folder is not None:
+        return source.folder
     text = source.path + (f"[{source.config}]" if source.config else "")
     text += f"@{source.revision[:7]}" if source.revision else ("" if source.local_only else "@main")
     if source.splits.get("train") != "train":
