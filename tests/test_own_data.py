@@ -110,3 +110,14 @@ def test_missing_data_is_reported_once_per_dataset_and_nothing_is_written(cli, o
     assert ran.code == 2
     assert [ran.err.count(f"dataset {name} is missing") for name in ("ylecun/mnist", "flwrlabs/usps")] == [1, 1]
     assert not results.exists()
+
+
+def test_runs_already_recorded_need_no_data(cli, offline, tmp_path):
+    write_hub_copy(tmp_path / "data", "flwrlabs/pacs", {"train": {
+        "domain": ["photo", "sketch"] * 4, "label": [0, 1, 2, 3] * 2}})
+    grid = ["run", "--pairs", "pacs-photo->pacs-sketch", *TINY_RUN, "--results", str(tmp_path / "results")]
+    first = cli("--data-dir", str(tmp_path / "data"), *grid)
+
+    again = cli("--data-dir", str(tmp_path / "empty"), *grid)
+
+    assert (first.code, again.code) == (0, 0) and "every run is already recorded" in again.out

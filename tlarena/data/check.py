@@ -125,7 +125,7 @@ def _how(source: HubDataset, data_dir: Path | None) -> str:
     if source.folder is not None:
         return "Give an existing folder."
     where = str(data_dir) if data_dir is not None else "DIR"
-    convert = (f"tlarena --data-dir {where} data import FORMAT --hub-id {source.path} --split NAME=PATH"
+    convert = (f"tlarena data import FORMAT --hub-id {source.path} --split NAME=PATH --data-dir {where}"
                + (f" --config {source.config}" if source.config else ""))
     online = "" if source.local_only else "run once with internet access, or "
     return f"To provide it: {online}{convert} (see `tlarena data import --help`)."
