@@ -193,14 +193,14 @@ def test_a_missing_suite_dataset_names_itself_and_the_data_dir(data_dir):
     assert "flwrlabs/office-home" in message and str(data_dir / "flwrlabs__office-home") in message
 
 
-def test_runs_without_their_data_fail_with_one_reason_printed_once(cli, data_dir, tmp_path):
+def test_runs_without_their_data_stop_before_the_grid_with_one_reason(cli, data_dir, tmp_path):
     run = cli("--data-dir", str(data_dir), "run", "--methods", "source-only", "--settings", "uda",
               "--pairs", "pacs-photo->pacs-sketch,pacs-cartoon->pacs-sketch", "--seeds", "0",
               "--results", str(tmp_path / "results"))
 
-    assert run.code == 1 and run.err.count("2 runs failed: DataUnavailable: dataset 'flwrlabs/pacs'") == 1
+    assert run.code == 2 and run.err.count("dataset flwrlabs/pacs is missing") == 1
     assert "tlarena data import FORMAT --hub-id flwrlabs/pacs" in run.err
-    assert "no successful runs to rank yet" in run.out
+    assert not (tmp_path / "results").exists()
 
 
 def test_each_domain_of_one_hub_dataset_trains_its_own_source_model(cli, data_dir, tmp_path):

@@ -22,7 +22,8 @@ _IMPLIED = {"methods": "every registered method", "pairs": "the pairs of --suite
             "steps": _SUITES, "source_steps": _SUITES, "batch_size": _SUITES, "shots": _SUITES,
             "eval_points": _SUITES, "backbone": _SUITES, "output": "standard output",
             "config": "the dataset's only one", "suite": "every suite",
-            "hp": "each method's defaults"}
+            "hp": "each method's defaults", "pairs_file": "none",
+            "source_folder": "none", "target_folder": "none"}
 
 
 class _DefaultsFormatter(argparse.RawDescriptionHelpFormatter):
@@ -63,6 +64,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="load a plugin module that is not installed (repeatable)")
     common.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS, metavar="DIR",
                         help="local copies of hub datasets (default: $TLARENA_DATA_DIR)")
+    common.add_argument("--pairs-file", action="append", type=Path, default=argparse.SUPPRESS,
+                        metavar="FILE", help="pairs declared in TOML: image folders or hub datasets, "
+                                             "no Python (repeatable; see README, Your own data)")
     parser = argparse.ArgumentParser(prog="tlarena", description=__doc__, parents=[common],
                                      formatter_class=_DefaultsFormatter)
     parser.add_argument("--version", action="version", version=f"tlarena {__version__}")
@@ -73,7 +77,12 @@ def _parser() -> argparse.ArgumentParser:
 
     run = command("run", help="run the grid and record every run", epilog=exit_codes.HELP)
     run.add_argument("--all", action="store_true", help="every method and pair of the suite")
-    run.add_argument("--suite", default=DEFAULT_SUITE)
+    run.add_argument("--suite", help=f"default: the pairs of --pairs-file or of the folders, else "
+                                     f"{DEFAULT_SUITE}")
+    run.add_argument("--source-folder", type=Path, metavar="DIR",
+                     help="with --target-folder: a pair of two image folders DIR/<class>/*.jpg")
+    run.add_argument("--target-folder", type=Path, metavar="DIR",
+                     help="with --source-folder: the target's image folder")
     run.add_argument("--methods", help="comma-separated method names")
     run.add_argument("--pairs", help="comma-separated SOURCE->TARGET pair names")
     run.add_argument("--settings", help="comma-separated: uda, few-shot, supervised, task, dg, "
@@ -153,7 +162,7 @@ def _parser() -> argparse.ArgumentParser:
     board.add_argument("--port", type=int, default=8501)
     board.add_argument("--address", default="127.0.0.1", help="where the app listens")
 
-    data = command("data", help="bring local dataset files into the --data-dir layout")
+    data = command("data", help="bring local dataset files into the --data-dir layout; check what is here")
     data_commands = data.add_subparsers(dest="data_command", required=True)
     importer = data_commands.add_parser("import", parents=[common], formatter_class=_DefaultsFormatter,
                                         help="convert idx / hdf5 / npz / image folders")
@@ -162,6 +171,10 @@ def _parser() -> argparse.ArgumentParser:
     importer.add_argument("--split", action="append", required=True, metavar="NAME=PATH[,PATH]")
     importer.add_argument("--config", help="the hub dataset's config, if it has several")
     importer.add_argument("--overwrite", action="store_true")
+    check = data_commands.add_parser("check", parents=[common], formatter_class=_DefaultsFormatter,
+                                     help="which datasets the suites need, where each is, its rows and "
+                                          "fingerprint")
+    check.add_argument("--suite", help="only this suite's datasets")
     return parser
 
 

@@ -46,7 +46,7 @@ def _arena(args, strict: bool = False) -> Arena:
     with ``strict``, is any plugin's problem; otherwise problems are warnings."""
     from tlarena.plugins import load_arena
 
-    arena = load_arena(tuple(args.plugin))
+    arena = load_arena(tuple(args.plugin), _declared(args))
     for info in arena.plugins:
         if info.origin == "--plugin" and info.not_found:
             raise UsageError(_missing_module(info.name))
@@ -66,6 +66,37 @@ def _missing_module(name: str) -> str:
     hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
     return (f"--plugin {name}: no module named {name!r} in {Path.cwd()} or the installed packages."
             f"{hint}")
+
+
+def _declared(args) -> tuple[str, ...]:
+    """The pairs declared without Python (``--pairs-file``, ``--source-folder``/``--target-folder``),
+    checked once per command: folders scanned, images opened."""
+    from tlarena import pairs_file
+
+    if "declared" not in vars(args):
+        source, target = getattr(args, "source_folder", None), getattr(args, "target_folder", None)
+        if (source is None) != (target is None):
+            raise UsageError("--source-folder and --target-folder go together: give both")
+        try:
+            found = [pairs_file.from_file(path) for path in getattr(args, "pairs_file", None) or []]
+            if source is not None:
+                found.append(pairs_file.from_folders(source, target))
+        except pairs_file.DeclarationError as error:
+            raise UsageError(str(error))
+        args.declared = tuple(found)
+    return args.declared
+
+
+def _pairs_to_run(args, arena: Arena) -> list[str]:
+    """``--pairs``; else the pairs of ``--suite``; else the declared pairs, if any; else the default suite."""
+    from tlarena import pairs_file
+    from tlarena.cli import DEFAULT_SUITE
+
+    if args.pairs:
+        return pair_names(args.pairs)
+    if args.suite is None and _declared(args):
+        return [name for declaration in _declared(args) for name in pairs_file.pair_names((declaration,))]
+    return _suite_pairs(arena, args.suite or DEFAULT_SUITE)
 
 
 def _suite_pairs(arena: Arena, suite: str) -> list[str]:
@@ -98,14 +129,14 @@ def run(args) -> int:
         raise UsageError(str(error))
     arena = _arena(args, strict=args.strict)
     methods = csv_items(args.methods) if args.methods else arena.methods.names()
-    pairs = pair_names(args.pairs) if args.pairs else _suite_pairs(arena, args.suite)
+    pairs = _pairs_to_run(args, arena)
     for name in methods:
         arena.methods.get(name)
     for name in pairs:
         arena.pairs.get(name)
     transductive = args.uda_eval == "transductive"
     overrides = _hp_overrides(arena, args.hp or [], methods)
-    specs = []
+    specs, shots = [], []
     # each pair runs with its suite's backbone, weights and budget; a flag given replaces one
     for suite, names in _suite_groups(arena, pairs):
         name = args.backbone or suite.backbone
@@ -116,11 +147,13 @@ def run(args) -> int:
                       suite_budget, settings, hparam_samples=args.hparam_samples, overrides=overrides,
                       transductive_uda=transductive)
         few_shot = {spec.pair for spec in specs if spec.setting == Setting.FEW_SHOT.value and spec.pair in names}
-        if few_shot:
-            preflight.shots(arena, sorted(few_shot), suite_budget.shots, args.data_dir, transductive,
-                            build=not args.dry_run)
+        shots += [(sorted(few_shot), suite_budget.shots)] if few_shot else []
         console.print(f"{suite.name or 'pairs'}: {backbone.name}, weights {backbone.weights}, "
                       f"{_budget_text(suite_budget)}", highlight=False)
+    # missing data first, once per dataset; then the shots against the data that is there
+    preflight.data(arena, specs, args.results, args.data_dir, retry=not args.no_retry, rerun=args.rerun)
+    for few_shot, count in shots:
+        preflight.shots(arena, few_shot, count, args.data_dir, transductive, build=not args.dry_run)
     setting_count = f"{len(settings)} settings" if settings else "each pair's settings"
     console.print(f"tlarena: {len(specs)} runs ({len(methods)} methods × {len(pairs)} pairs × "
                   f"{setting_count} × {len(seed_list(args.seeds))} seeds) on {device_name(device)} "
@@ -205,7 +238,8 @@ def _executor(args, arena: Arena, device, on_phase):
 
         return InProcess(Runner(arena, device, args.data_dir), on_phase)
     # the workers build their own runner from the recipe
-    recipe = RunnerRecipe(tuple(args.plugin), str(device), str(args.data_dir) if args.data_dir else None)
+    recipe = RunnerRecipe(tuple(args.plugin), str(device), str(args.data_dir) if args.data_dir else None,
+                          declared=_declared(args))
     if args.executor == "ray":
         from tlarena.ray_executor import RayExecutor   # Ray is optional: imported only when asked for
         return RayExecutor(device, recipe, args.address, args.run_timeout)
@@ -418,6 +452,8 @@ def _where(source) -> str:
         return " + ".join(part.name for part in source.parts)
     if not isinstance(source, HubDataset):
         return source.ref
+    if source.folder is not None:
+        return source.folder
     text = source.path + (f"[{source.config}]" if source.config else "")
     text += f"@{source.revision[:7]}" if source.revision else ("" if source.local_only else "@main")
     if source.splits.get("train") != "train":
@@ -437,9 +473,12 @@ def _sizes(source, data_dir: Path | None) -> str:
 
 
 def data(args) -> int:
-    """Import files as the local copy of a hub dataset, in the schema its registered sources read."""
-    from tlarena.data.importer import import_data, parse_splits, source_reading
+    """``data import``: files → the local copy of a hub dataset, in the schema its registered sources
+    read. ``data check``: which datasets the pairs need, where each is, its size and fingerprint."""
+    from tlarena.data.importer import domain_values, import_data, parse_splits, source_reading
 
+    if args.data_command == "check":
+        return _data_check(args)
     if args.data_dir is None:
         raise UsageError("say where to write: --data-dir DIR (or set TLARENA_DATA_DIR)")
     arena = _arena(args)
@@ -447,10 +486,37 @@ def data(args) -> int:
         sides = [side for pair in arena.pairs for side in (pair.source, pair.target)]
         source = source_reading(args.hub_id, sides)
         out = import_data(args.format, args.hub_id, parse_splits(args.split), args.data_dir,
-                          config=args.config, source=source, overwrite=args.overwrite)
+                          config=args.config, source=source, overwrite=args.overwrite,
+                          domains=domain_values(args.hub_id, sides),
+                          log=lambda line: console.print(f"note: {line}", highlight=False))
     except (ValueError, FileNotFoundError, FileExistsError, KeyError) as error:
         raise UsageError(str(error))
     console.print(f"imported {args.hub_id} into {out}")
+    return 0
+
+
+def _data_check(args) -> int:
+    from tlarena.data.check import describe, locate, needed
+
+    arena = _arena(args)
+    names = _suite_pairs(arena, args.suite) if args.suite else arena.pairs.names()
+    pairs = [arena.pairs.get(name) for name in names]
+    rows, why = [], []
+    for dataset in needed(pairs):
+        location = locate(dataset, args.data_dir)
+        sizes, fingerprint = describe(dataset, location)
+        rows.append([dataset.name, location.where, sizes, fingerprint, str(len(dataset.pairs))])
+        if not location.present:
+            why.append(f"{dataset.name}: {location.detail}")
+    missing = len(why)
+    console.print(terminal.fitted(console, ["dataset", "where", "rows", "fingerprint", "pairs"], rows,
+                                  f"data of {f'suite {args.suite}' if args.suite else 'every suite'}",
+                                  prose=("rows",), numeric=("pairs",)))
+    console.print(f"{len(rows) - missing} of {len(rows)} datasets here or reachable; {missing} missing"
+                  + ("" if args.data_dir else " (no --data-dir given: local copies were not looked for)"),
+                  highlight=False)
+    for line in why:
+        console.print(f"  {line}", highlight=False)
     return 0
 
 

@@ -158,6 +158,7 @@ class RunnerRecipe:
     environment: tuple[tuple[str, str], ...] = ()   # this process's, as the worker is made
     threads: int | None = None                       # torch's CPU threads in the worker
     gpu: str | None = None                           # the worker's CUDA_VISIBLE_DEVICES
+    declared: tuple[str, ...] = ()                   # pairs without Python: tlarena.pairs_file
 
     def build(self):
         if self.environment:   # a worker of this machine; a Ray worker keeps its cluster's environment
@@ -172,7 +173,7 @@ class RunnerRecipe:
 
         from tlarena.plugins import load_arena
         from tlarena.runner import Runner
-        return Runner(load_arena(self.plugins), torch.device(self.device),
+        return Runner(load_arena(self.plugins, self.declared), torch.device(self.device),
                       Path(self.data_dir) if self.data_dir else None)
 
 

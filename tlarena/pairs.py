@@ -18,6 +18,9 @@ class HubDataset:
     ours; labels it leaves out are dropped. ``filter`` keeps the rows whose column equals a value
     (``{"domain": "Art"}``), for datasets that hold several domains in one split. ``local_only``
     marks a dataset with no hub copy: only its folder under the data dir is looked for.
+    ``folder`` is an image folder of your own that holds the data instead (``tlarena.data.folders``;
+    ``revision`` is then its fingerprint); the folder's place is not part of the reference, so a
+    moved folder keeps its records.
     ``hub_classes`` are the dataset's own class names in its label order, where they are not
     ``classes`` (a ``label_map`` translates); with the column names they make the hub schema.
     """
@@ -34,6 +37,7 @@ class HubDataset:
     filter: Mapping[str, object] | None = None
     local_only: bool = False
     hub_classes: tuple[str, ...] | None = None
+    folder: str | None = None
 
     @property
     def ref(self) -> str:

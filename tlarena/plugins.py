@@ -66,7 +66,9 @@ class Arena:
         return failures
 
 
-def load_arena(extra_modules: tuple[str, ...] = ()) -> Arena:
+def load_arena(extra_modules: tuple[str, ...] = (), declared: tuple[str, ...] = ()) -> Arena:
+    """The installed plugins, the ``extra_modules`` (``--plugin``) and the pairs ``declared``
+    without Python (``tlarena.pairs_file``: a pairs file, or folders on the command line)."""
     manager = pluggy.PluginManager("tlarena")
     manager.add_hookspecs(hookspecs)
     infos: list[PluginInfo] = []
@@ -79,6 +81,10 @@ def load_arena(extra_modules: tuple[str, ...] = ()) -> Arena:
         sys.path.insert(0, str(Path.cwd()))  # like `python -m`: modules beside the user resolve
     for module in extra_modules:
         infos.append(_load(manager, module, "--plugin", lambda m=module: importlib.import_module(m)))
+    if declared:
+        from tlarena.pairs_file import Declared, where
+        for declaration in declared:
+            infos.append(_load(manager, where(declaration), "declared", lambda d=declaration: Declared(d)))
     arena = Arena(manager, Registry("method"), Registry("pair"), Registry("backbone"), infos)
     # Augmentations first, from every plugin: a pair or a method's views may name another plugin's.
     for stage in (_AUGMENTATION_HOOKS, _HOOKS):

@@ -116,3 +116,27 @@ def _pool_labels(target, data_dir: Path | None, transductive_uda: bool, build: b
     if evaluation_for(target, True, transductive_uda) is Evaluation.HELD_OUT:
         labels = labels[Cut.of(labels).kept]
     return labels
+
+
+def data(arena: Arena, specs: list, results: Path, data_dir: Path | None, retry: bool = True,
+         rerun: bool = False) -> None:
+    """Every dataset the runs left to do will read is here (a folder, the data dir, the hub cache)
+    or can be downloaded; one line per missing dataset otherwise, before a record is written.
+    Runs already recorded and runs that cannot apply (n/a) read no data."""
+    from tlarena.data.check import missing
+    from tlarena.executors import RETRIED
+    from tlarena.grid import incompatibility
+    from tlarena.records import finished_keys
+    from tlarena.settings import Setting
+
+    done = finished_keys(results, RETRIED if retry else ()) if results.is_dir() and not rerun else set()
+    pairs = {}
+    for spec in specs:
+        pair = arena.pairs.get(spec.pair)
+        if spec.key not in done and spec.pair not in pairs and incompatibility(
+                arena.methods.get(spec.method), pair, Setting(spec.setting)) is None:
+            pairs[spec.pair] = pair
+    problems = missing(pairs.values(), data_dir)
+    if problems:
+        runs = "this grid's runs need data that is not here; nothing was run or written:"
+        raise UsageError("\n".join([runs, *(f"  - {problem}" for problem in problems)]))

@@ -4,6 +4,8 @@ Every split leaves here in the standard form of ``columns``: ``image`` and ``lab
 
 Where a hub dataset is read from
 --------------------------------
+0. A source with a ``folder`` (an image folder of your own) is read from it alone
+   (``tlarena.data.folders``).
 1. A local copy, when ``load_split`` is given a data dir that holds one (nothing is looked for
    without one; the command line passes ``--data-dir``, else ``$TLARENA_DATA_DIR``). A hub id
    ``owner/name`` lives in ``<data_dir>/owner__name/``, and in ``<data_dir>/owner__name/<config>/``
@@ -65,6 +67,9 @@ def load_split(source: DataSource, split: str, *, data_dir: str | os.PathLike | 
                                               for part in source.parts])
     if split not in source.splits:
         raise KeyError(f"source {source.name!r} has no split {split!r} (it has {sorted(source.splits)})")
+    if source.folder is not None:
+        from tlarena.data import folders   # it reads IMAGE_SUFFIXES from here
+        return folders.load(source, split)
     root = Path(data_dir).expanduser() if data_dir is not None else None
     local = dataset_dir(root, source.path, source.config) if root is not None else None
     if local is not None and local.is_dir():

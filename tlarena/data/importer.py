@@ -25,11 +25,19 @@ The entry point, meant to be called as is by ``tlarena data import``::
   - ``npz``: ``np.load`` archives with ``images`` (N, H, W) or (N, H, W, C) and ``labels`` (N,), as
     the MNIST-M test archive stores them.
   - ``imagefolder``: folders ``<class>/*.png|jpg``; a class folder is named with a class name of the
-    schema (without a source, the sorted folder names become the classes).
+    schema (without a source, the sorted folder names become the classes). For a hub id whose
+    sources select a domain by a column (Office-Home, PACS, DomainNet: ``domains``), the layout is
+    ``<domain>/<class>/*.png|jpg`` and the domain folder's name fills that column: it must be one
+    of the values the sources select, compared without regard to case, spaces, ``_`` and ``-``
+    (the official Office-Home archive's ``Real_World`` is the suite's ``Real World``).
 - ``hub_id``: the hub dataset the copy stands in for (``ylecun/mnist``); it names the folder.
 - ``source``: a ``HubDataset`` that reads ``hub_id``; its hub schema is the copy's. Without one the
   copy has columns ``image`` and ``label``, with the classes the files show. The command line
   takes it from the registered pairs (``source_reading``).
+- ``domains``: column → the values the sources reading ``hub_id`` select rows by
+  (``domain_values`` finds them); the copy gets those columns, filled from domain folders.
+- ``log``: called with a line for each domain folder read under another name, and each domain
+  the files leave out.
 - ``splits``: split name → paths, several paths being concatenated (``parse_splits`` turns the
   CLI's ``NAME=PATH[,PATH]`` arguments into this mapping).
 - ``data_dir``: the data dir to write under; pass the same one when running (``--data-dir`` /
@@ -46,7 +54,8 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
+import re
+from typing import Callable, Iterable, Mapping, Sequence
 
 import datasets
 import numpy as np
@@ -61,7 +70,9 @@ FORMATS = ("idx", "hdf5", "npz", "imagefolder")
 
 def import_data(format: str, hub_id: str, splits: Mapping[str, Sequence[str | os.PathLike]],
                 data_dir: str | os.PathLike, *, config: str | None = None,
-                source: HubDataset | None = None, overwrite: bool = False) -> Path:
+                source: HubDataset | None = None, overwrite: bool = False,
+                domains: Mapping[str, Sequence[str]] | None = None,
+                log: Callable[[str], None] = lambda line: None) -> Path:
     """Convert ``splits`` (name → files) in ``format`` into the local copy of ``hub_id``."""
     if format not in FORMATS:
         raise ValueError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
@@ -69,28 +80,51 @@ def import_data(format: str, hub_id: str, splits: Mapping[str, Sequence[str | os
         raise ValueError("no splits given: pass at least one NAME=PATH")
     if source is not None and source.path != hub_id:
         raise ValueError(f"source {source.name!r} reads {source.path}, not {hub_id}")
+    if domains and format != "imagefolder":
+        raise ValueError(f"{hub_id} selects domains by its {', '.join(domains)} column: import it from "
+                         f"image folders <domain>/<class>/*.jpg (format imagefolder), not {format}")
     out = dataset_dir(data_dir, hub_id, config)
     if out.exists() and not overwrite:
         raise FileExistsError(f"{out} exists; pass overwrite=True (--overwrite) to replace it")
-    read = {"idx": _read_idx, "hdf5": _read_hdf5, "npz": _read_npz, "imagefolder": _read_folders}[format]
-    contents = {name: read([Path(p) for p in paths], name) for name, paths in splits.items()}
+    if domains:
+        contents = {name: _read_domain_folders([Path(p) for p in paths], name, hub_id, domains, log)
+                    for name, paths in splits.items()}
+    else:
+        read = {"idx": _read_idx, "hdf5": _read_hdf5, "npz": _read_npz, "imagefolder": _read_folders}[format]
+        contents = {name: (*read([Path(p) for p in paths], name), {}) for name, paths in splits.items()}
     schema = source.hub_features() if source is not None else datasets.Features({
         "image": datasets.Image(), "label": datasets.ClassLabel(names=_class_names(format, contents))})
     image_column, label_column = list(schema)
+    # The hub stores a domain as a string column beside the image and the label.
+    schema = datasets.Features({image_column: schema[image_column],
+                                **{column: datasets.Value("string") for column in domains or {}},
+                                label_column: schema[label_column]})
     out.parent.mkdir(parents=True, exist_ok=True)
     # Rows stream through a scratch cache, so a large split never sits in memory whole.
     with tempfile.TemporaryDirectory(prefix=".tlarena-import-", dir=out.parent) as scratch:
         built = {}
-        for name, (images, labels, described) in contents.items():
+        for name, (images, labels, described, extra) in contents.items():
             labels = _label_ids(labels, schema[label_column], name)
             # No lists in gen_kwargs: datasets would take each list item for a shard of its own.
             built[name] = datasets.Dataset.from_generator(
                 _rows, features=schema, cache_dir=scratch,
                 gen_kwargs={"images": images if isinstance(images, np.ndarray) else tuple(images),
-                            "labels": np.asarray(labels), "columns": (image_column, label_column)})
+                            "labels": np.asarray(labels), "columns": (image_column, label_column),
+                            "extra": {column: tuple(values) for column, values in extra.items()}})
             built[name].info.description = f"imported by tlarena from {format}: {described}"
         _save_atomically(datasets.DatasetDict(built), out)
     return out
+
+
+def domain_values(hub_id: str, sources: Iterable[DataSource]) -> dict[str, tuple[str, ...]]:
+    """Column → the values that ``sources`` reading ``hub_id`` select rows by (``filter``), in the
+    order they first appear: ``{"domain": ("Art", "Clipart", ...)}`` for Office-Home."""
+    values: dict[str, dict[str, None]] = {}
+    for source in _hub_datasets(sources):
+        if source.path == hub_id:
+            for column, value in (source.filter or {}).items():
+                values.setdefault(column, {})[str(value)] = None
+    return {column: tuple(found) for column, found in values.items()}
 
 
 def source_reading(hub_id: str, sources: Iterable[DataSource]) -> HubDataset | None:
@@ -193,6 +227,57 @@ def _read_folders(paths: list[Path], split: str):
     return files, [f.parent.name for f in files], _described(paths)
 
 
+def _read_domain_folders(paths: list[Path], split: str, hub_id: str, domains: Mapping[str, Sequence[str]],
+                         log: Callable[[str], None]):
+    """``<path>/<domain>/<class>/*``: files, class names, and each file's domain in every column."""
+    (column, values), *others = domains.items()
+    if others:
+        raise ValueError(f"{hub_id} selects rows by several columns ({', '.join(domains)}); image "
+                         f"folders can fill one")
+    files, labels, found = [], [], []
+    for root in paths:
+        folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")) \
+            if root.is_dir() else []
+        if not folders:
+            raise ValueError(f"split {split!r}: {root} holds no domain folders; {hub_id} is read from "
+                             f"<root>/<{column}>/<class>/*.jpg with {column} in {_listed(values)}")
+        for folder in folders:
+            value = _domain_value(folder.name, values)
+            if value is None:
+                raise ValueError(f"split {split!r}: folder {folder.name!r} under {root} is not a {column} "
+                                 f"of {hub_id}; its suite reads {column} {_listed(values)}. Name each "
+                                 f"folder under {root} after one (layout <root>/<{column}>/<class>/*.jpg)")
+            if value != folder.name:
+                log(f"{column} folder {folder.name!r} is read as {value!r}")
+            images, classes, _ = _read_folders([folder], split)
+            loose = [f for f in images if f.parent == folder]
+            if loose:
+                raise ValueError(f"split {split!r}: {len(loose)} images lie directly in {folder}, "
+                                 f"outside a class folder (e.g. {loose[0].name})")
+            files += images
+            labels += classes
+            found += [value] * len(images)
+    left_out = [value for value in values if value not in found]
+    if left_out:
+        log(f"split {split!r} has no {column} {_listed(left_out)}: their pairs will find no rows")
+    return files, labels, _described(paths), {column: found}
+
+
+def _domain_value(folder: str, values: Sequence[str]) -> str | None:
+    """The value a domain folder names: itself, or the one spelled alike but for case, spaces,
+    ``_`` and ``-`` (``Real_World`` → ``Real World``)."""
+    def loose(text: str) -> str:
+        return re.sub(r"[\s_-]+", " ", text).strip().casefold()
+
+    if folder in values:
+        return folder
+    return next((value for value in values if loose(value) == loose(folder)), None)
+
+
+def _listed(values: Iterable[str]) -> str:
+    return ", ".join(repr(v) for v in values)
+
+
 def _joined(images, labels, paths, split):
     images, labels = np.concatenate(images), np.concatenate(labels)
     if len(images) != len(labels):
@@ -216,8 +301,8 @@ def _to_uint8(array: np.ndarray) -> np.ndarray:
 
 def _class_names(format: str, contents) -> list[str]:
     if format == "imagefolder":
-        return sorted({name for _, labels, _ in contents.values() for name in labels})
-    top = max(int(np.max(labels)) for _, labels, _ in contents.values())
+        return sorted({name for _, labels, _, _ in contents.values() for name in labels})
+    top = max(int(np.max(labels)) for _, labels, _, _ in contents.values())
     return [str(i) for i in range(top + 1)]
 
 
@@ -235,10 +320,11 @@ def _label_ids(labels, classes: datasets.ClassLabel, split: str) -> list[int]:
     return labels.tolist()
 
 
-def _rows(images, labels, columns):
+def _rows(images, labels, columns, extra):
     image_column, label_column = columns
-    for image, label in zip(images, labels):
-        yield {image_column: _encoded(image), label_column: int(label)}
+    for row, (image, label) in enumerate(zip(images, labels)):
+        yield {image_column: _encoded(image), label_column: int(label),
+               **{column: values[row] for column, values in extra.items()}}
 
 
 def _encoded(image) -> dict:
