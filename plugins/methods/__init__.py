@@ -2,6 +2,7 @@
 import tlarena
 
 from tlarena_plugins.methods.adabn import AdaBN
+from tlarena_plugins.methods.bitfit import BitFit
 from tlarena_plugins.methods.bnm import BNM
 from tlarena_plugins.methods.cdan import CDAN, CDANE
 from tlarena_plugins.methods.coral import DeepCORAL
@@ -11,9 +12,12 @@ from tlarena_plugins.methods.dann import DANN
 from tlarena_plugins.methods.fine_tune import FineTune
 from tlarena_plugins.methods.fixmatch import FixMatch
 from tlarena_plugins.methods.jan import JAN
+from tlarena_plugins.methods.l2_sp import L2SP
 from tlarena_plugins.methods.linear_probe import LinearProbe
+from tlarena_plugins.methods.lp_ft import LPFT
 from tlarena_plugins.methods.mcc import MCC
 from tlarena_plugins.methods.mdd import MDD
+from tlarena_plugins.methods.partial_fine_tune import PartialFineTune
 from tlarena_plugins.methods.pseudo_label import PseudoLabel
 from tlarena_plugins.methods.scratch import Scratch
 from tlarena_plugins.methods.shot import SHOT
@@ -21,7 +25,8 @@ from tlarena_plugins.methods.source_only import SourceOnly
 from tlarena_plugins.methods.tca import TCA
 from tlarena_plugins.methods.tent import TENT
 
-METHODS = (SourceOnly, LinearProbe, FineTune, Scratch, DANN, CDAN, CDANE, MCC, DeepCORAL, BNM, DAN, JAN, MDD,
+METHODS = (SourceOnly, LinearProbe, FineTune, Scratch, LPFT, L2SP, PartialFineTune, BitFit,
+           DANN, CDAN, CDANE, MCC, DeepCORAL, BNM, DAN, JAN, MDD,
            ShallowCORAL, TCA, PseudoLabel, FixMatch, SHOT, AdaBN, TENT)
 
 
