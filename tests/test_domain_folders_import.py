@@ -29,6 +29,7 @@ def test_an_office_home_archive_imports_and_runs_an_office_home_pair(cli, offlin
     ran = cli("--data-dir", str(data), "run", "--pairs", "office-home-art->office-home-real-world",
               "--methods", "source-only", "--settings", "uda", "--seeds", "0", "--steps", "2",
               "--source-steps", "2", "--eval-points", "1", "--batch-size", "4", "--in-process",
+              "--backbone", "lenet",   # the suite's default loads ImageNet weights from the hub, unreachable here
               "--results", str(tmp_path / "results"))
 
     assert imported.code == 0 and "'Real_World' is read as 'Real World'" in imported.out
