@@ -43,3 +43,25 @@ def test_list_suites_shows_each_suites_backbone_input_size_and_budget(cli):
             for line in cli("list", "suites").out.splitlines() if line.startswith("│")}
     assert (rows["office-home"][3:9], rows["embedded"][3:9]) == (
         ["resnet50-imagenet", "hub", "224×224", "5000", "5000", "32"], ["lenet", "none", "32×32", "200", "500", "32"])
+
+
+def test_hub_weights_that_are_not_here_stop_the_grid_before_a_run_with_one_line_per_model(
+        cli, offline, tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf"))        # an empty cache, and no hub
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    results = tmp_path / "results"
+
+    ran = cli("run", "--pairs", "synth-digits->uci-digits,synth-digits->synth-digits-colour", "--methods",
+              "fine-tune,scratch", "--settings", "supervised", "--backbone", "resnet18", "--weights", "hub",
+              "--seeds", "0", "--results", str(results))
+
+    assert ran.code == 2 and ran.err.count("resnet18 (backbone resnet18)") == 1 and "--weights none" in ran.err
+    assert not results.exists()
+
+
+def test_random_weights_need_no_hub(cli, offline, tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf"))
+    ran = cli("run", "--pairs", "synth-digits->uci-digits", "--methods", "fine-tune", "--settings", "supervised",
+              "--backbone", "resnet18", "--weights", "none", "--seeds", "0", "--steps", "1", "--source-steps", "1",
+              "--eval-points", "1", "--dry-run", "--results", str(tmp_path / "results"))
+    assert ran.code == 0, ran.err

@@ -140,3 +140,51 @@ def data(arena: Arena, specs: list, results: Path, data_dir: Path | None, retry:
     if problems:
         runs = "this grid's runs need data that is not here; nothing was run or written:"
         raise UsageError("\n".join([runs, *(f"  - {problem}" for problem in problems)]))
+
+
+def weights(arena: Arena, specs: list, results: Path, retry: bool = True, rerun: bool = False) -> None:
+    """Hub weights that the runs left to do start from are in the local caches or can be
+    downloaded; one line per model otherwise, before a record is written (Office-Home's default
+    ResNet-50 on a machine without the hub would otherwise fail every run of the suite)."""
+    from tlarena.data.hub import _hub_online
+    from tlarena.executors import RETRIED
+    from tlarena.grid import incompatibility
+    from tlarena.models import resolve_backbone
+    from tlarena.records import finished_keys
+    from tlarena.settings import Setting
+
+    done = finished_keys(results, RETRIED if retry else ()) if results.is_dir() and not rerun else set()
+    models: dict[str, list[str]] = {}
+    for spec in specs:
+        method = arena.methods.get(spec.method)
+        if (spec.weights != "hub" or spec.key in done or method.init == "random"
+                or incompatibility(method, arena.pairs.get(spec.pair), Setting(spec.setting)) is not None):
+            continue
+        models.setdefault(resolve_backbone(arena, spec.backbone, "hub").model, []).append(spec.backbone)
+    absent = [model for model in models if not _weights_cached(model)]
+    if absent and not _hub_online():
+        lines = [f"  - {model} (backbone {models[model][0]}): not in the Hugging Face or torch cache, and the "
+                 f"hub is unreachable (or HF_HUB_OFFLINE is set)" for model in absent]
+        raise UsageError("\n".join(["this grid's runs start from pretrained weights that are not here; "
+                                    "nothing was run or written:", *lines,
+                                    "Download them where the hub is reachable and pass --weights file:PATH, "
+                                    "or train from random weights with --weights none (or --backbone lenet)."]))
+
+
+def _weights_cached(model: str) -> bool:
+    """Whether timm would find ``model``'s pretrained weights without a download."""
+    import timm
+    from huggingface_hub import try_to_load_from_cache
+
+    config = timm.models.get_pretrained_cfg(model)
+    if config is None:
+        return False
+    if config.hf_hub_id:
+        repo = config.hf_hub_id.split("/", 2)[-1] if config.hf_hub_id.startswith("hf-hub:") else config.hf_hub_id
+        return any(isinstance(try_to_load_from_cache(repo, name), str)
+                   for name in ("model.safetensors", "pytorch_model.bin", config.hf_hub_filename or "model.safetensors"))
+    if config.url:
+        import torch.hub
+
+        return (Path(torch.hub.get_dir()) / "checkpoints" / Path(config.url).name).is_file()
+    return False
