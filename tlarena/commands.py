@@ -151,8 +151,13 @@ def run(args) -> int:
         console.print(f"{suite.name or 'pairs'}: {backbone.name}, weights {backbone.weights}, "
                       f"{_budget_text(suite_budget)}", highlight=False)
     # missing data first, once per dataset; then the shots against the data that is there
-    preflight.data(arena, specs, args.results, args.data_dir, retry=not args.no_retry, rerun=args.rerun)
-    preflight.weights(arena, specs, args.results, retry=not args.no_retry, rerun=args.rerun)
+    try:
+        preflight.data(arena, specs, args.results, args.data_dir, retry=not args.no_retry, rerun=args.rerun)
+        preflight.weights(arena, specs, args.results, retry=not args.no_retry, rerun=args.rerun)
+    except UsageError as missing:
+        if not args.dry_run:
+            raise
+        errors.print(f"[yellow]warning:[/] a real run would stop here: {missing}", highlight=False)
     for few_shot, count in shots:
         preflight.shots(arena, few_shot, count, args.data_dir, transductive, build=not args.dry_run)
     setting_count = f"{len(settings)} settings" if settings else "each pair's settings"
