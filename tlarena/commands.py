@@ -128,6 +128,7 @@ def run(args) -> int:
     except ValueError as error:
         raise UsageError(str(error))
     arena = _arena(args, strict=args.strict)
+    executor_options = _executor_options(args, arena)
     methods = csv_items(args.methods) if args.methods else arena.methods.names()
     pairs = _pairs_to_run(args, arena)
     for name in methods:
@@ -164,7 +165,7 @@ def run(args) -> int:
     warnings: list[str] = []
     with GridProgress(console, specs, args.results, args.workers,
                       _estimates(args, arena, specs, device_name(device))) as shown:
-        executor = _executor(args, arena, device, shown.phase)
+        executor = _executor(args, arena, device, executor_options, shown.phase)
 
         def report(spec, status):
             statuses[status] += 1
@@ -225,25 +226,38 @@ def _budget_text(budget) -> str:
             f"{budget.shots} shots in few-shot")
 
 
-def _executor(args, arena: Arena, device, on_phase):
-    from tlarena.executors import InProcess, Isolated, RunnerRecipe
+def _executor_options(args, arena: Arena) -> dict[str, str]:
+    """The executor's ``--executor-option``s (and ``--address``), checked against what it takes."""
+    executor = arena.executors.get(args.executor)
+    options: dict[str, str] = {}
+    for item in args.executor_option or []:
+        key, equals, value = item.partition("=")
+        if not (equals and key.strip()):
+            raise UsageError(f"--executor-option takes KEY=VALUE, e.g. partition=gpu; got {item!r}")
+        options[key.strip()] = value.strip()
+    if args.address:
+        if "address" not in executor.options:
+            raise UsageError("--address is for --executor ray")
+        options["address"] = args.address
+    for key in options:
+        if key not in executor.options:
+            raise UsageError(unknown_message(f"option of executor {executor.name}", key, executor.options)
+                             .split(" (`tlarena list")[0] + f"; it takes {', '.join(executor.options) or 'none'}")
+    return options
 
-    if args.executor != "ray" and args.address:
-        raise UsageError("--address is for --executor ray")
-    if args.executor == "ray" and (args.in_process or args.workers > 1):
-        raise UsageError("--executor ray runs as many runs at once as the cluster has room for; "
-                         "--workers and --in-process are for --executor local")
-    if args.in_process:
-        from tlarena.runner import Runner
 
-        return InProcess(Runner(arena, device, args.data_dir), on_phase)
-    # the workers build their own runner from the recipe
+def _executor(args, arena: Arena, device, options: dict[str, str], on_phase):
+    from tlarena.executors import ExecutorRequest, RunnerRecipe
+
+    # a worker process elsewhere builds its own runner from the recipe
     recipe = RunnerRecipe(tuple(args.plugin), str(device), str(args.data_dir) if args.data_dir else None,
                           declared=_declared(args))
-    if args.executor == "ray":
-        from tlarena.ray_executor import RayExecutor   # Ray is optional: imported only when asked for
-        return RayExecutor(device, recipe, args.address, args.run_timeout)
-    return Isolated(device, recipe, args.run_timeout, args.workers, on_phase)
+    request = ExecutorRequest(device, recipe, args.run_timeout, args.workers, args.in_process, options, arena,
+                              on_phase)
+    try:
+        return arena.executors.get(args.executor).create(request)
+    except ValueError as error:
+        raise UsageError(str(error).splitlines()[0])
 
 
 def _dry_run(args, arena: Arena, specs: list, hardware: str) -> int:
@@ -408,6 +422,10 @@ def list_(args) -> int:
         header = ["backbone", "timm model", "weights", "description"]
         rows = [[b.name, b.model, b.weights, b.description] for b in arena.backbones]
         console.print("any timm model name works too, e.g. --backbone resnet18 --weights hub")
+    elif args.what == "executors":
+        header = ["executor", "--executor-option", "description"]
+        rows = [row for e in arena.executors
+                for row in [[e.name, "-", e.description], *([e.name, f"{key}=…", text] for key, text in e.options.items())]]
     else:
         header = ["plugin", "origin", "registered", "problems"]
         rows = [[info.name, info.origin,

@@ -5,7 +5,9 @@ that calls ``sys.exit``, crashes the interpreter or hangs would take the grid wi
 (the command line's default) runs them in a worker process: when the worker dies, its run is
 recorded as ``failed`` with its exit code, and when it gives no answer within ``timeout`` seconds it
 is stopped and its run recorded as ``timed-out``; a fresh worker takes the next run.
-``tlarena.ray_executor.RayExecutor`` runs each as a task on a Ray cluster.
+``tlarena.ray_executor.RayExecutor`` runs each as a task on a Ray cluster. Executors are registered
+by plugins (``register_executors``: ``local`` and ``ray`` by ``tlarena.default_executors``); one that
+sends runs to other machines builds on ``Remote`` and runs each there through ``run_remote``.
 
 Several processes may run one grid into one results folder: each run is claimed
 (``tlarena.claims``) just before it starts, so a run claimed by another live process is skipped
@@ -25,9 +27,9 @@ import multiprocessing.connection
 import os
 import time
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterator, Protocol
+from typing import Any, Callable, Iterator, Mapping, Protocol
 
 from tlarena import claims, phases
 from tlarena.environment import environment
@@ -50,6 +52,35 @@ class Executor(Protocol):
         """Each started spec with its record and the problems plugins reported, as each run finishes."""
 
     def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class ExecutorRequest:
+    """What ``tlarena run`` asks of an executor: the user's options; where the runs go is the executor's."""
+
+    device: Any                    # the torch.device found for the grid in this process
+    recipe: RunnerRecipe           # how a process elsewhere builds the runner this process would
+    timeout: float = DEFAULT_TIMEOUT   # --run-timeout: seconds before a silent run is stopped
+    workers: int = 1               # --workers
+    in_process: bool = False       # --in-process
+    options: Mapping[str, str] = field(default_factory=dict)   # --executor-option KEY=VALUE
+    arena: Any = None              # the loaded plugins, for an executor that runs in this process
+    on_phase: Any = None           # a PhaseListener: what each run is doing now, for the progress display
+
+
+@dataclass(frozen=True)
+class ExecutorType:
+    """An executor a plugin registers, chosen with ``tlarena run --executor NAME``.
+
+    ``create(request)`` returns the ``Executor``; it raises ``ValueError`` with a one-line reason
+    when it cannot serve the request (an option's value, a missing package). ``options`` names each
+    ``--executor-option`` key it takes with what it sets; any other key is refused before any work.
+    """
+
+    name: str
+    create: Callable[[ExecutorRequest], Executor]
+    description: str = ""
+    options: Mapping[str, str] = field(default_factory=dict)
 
 
 def run_grid(specs: list[RunSpec], executor: Executor, results: Path, *, rerun: bool = False,
@@ -127,6 +158,24 @@ def execute(runner, spec: RunSpec) -> tuple[RunRecord, list[str]]:
 
 
 PhaseListener = Callable[[RunSpec, "phases.Phase"], None]   # what a run is doing now (tlarena.phases)
+
+
+def reply(runner, spec: str) -> str:
+    """One run of ``spec`` (a spec as JSON) through ``runner``, answered as JSON: its record and the
+    plugins' problems. What a worker process sends back to the process that writes the records."""
+    record, problems = execute(runner, RunSpec.from_dict(json.loads(spec)))
+    return json.dumps({"record": record.to_dict(), "problems": problems})
+
+
+_runners: dict = {}   # per process: the runner of each recipe, so plugins load and data decode once
+
+
+def run_remote(recipe: RunnerRecipe, spec: str) -> str:
+    """The body of a run sent elsewhere (a Ray task, a SLURM job): ``reply`` through the runner
+    ``recipe`` builds, built once per process."""
+    if recipe not in _runners:
+        _runners[recipe] = recipe.build()
+    return reply(_runners[recipe], spec)
 
 
 class InProcess:
@@ -229,7 +278,7 @@ class Isolated:
                     record, problems = worker.expire(self.timeout), []
                 else:
                     continue
-                if record.environment is None:
+                if record.environment is None:   # a lost run: the worker said nothing of its machine
                     record.environment = Environment(**environment(self.device))
                 yield busy.pop(worker), record, problems
 
@@ -306,10 +355,7 @@ class _Worker:
         self.deadline = float("inf")
 
     def _lost(self, status: str, reason: str) -> RunRecord:
-        """The record of a run whose worker gave no record: what the parent knows of it."""
-        record = RunRecord(self.spec, status, reason)
-        record.started_at, record.finished_at = self.started, now()
-        return record
+        return lost_record(self.spec, self.started, status, reason)
 
 
 def _serve(connection, recipe: RunnerRecipe) -> None:
@@ -324,8 +370,7 @@ def _serve(connection, recipe: RunnerRecipe) -> None:
             return
         if message is None:
             return
-        record, problems = execute(runner, RunSpec.from_dict(json.loads(message)))
-        connection.send(json.dumps({"record": record.to_dict(), "problems": problems}))
+        connection.send(reply(runner, message))
 
 
 def _exit_with_parent() -> None:
@@ -337,6 +382,105 @@ def _exit_with_parent() -> None:
         os._exit(1)
 
     threading.Thread(target=watch, daemon=True, name="tlarena-parent-watch").start()
+
+
+def lost_record(spec: RunSpec, started: str, status: str, reason: str) -> RunRecord:
+    """The record of a run whose worker gave none (it died, hung or was lost): what is known of it."""
+    record = RunRecord(spec, status, reason)
+    record.started_at, record.finished_at = started, now()
+    return record
+
+
+class Lost(Exception):
+    """A run sent elsewhere ended without an answer; the message says how. It is sent again when
+    ``retry`` (its process or node was lost), else recorded with ``status`` (failed, timed-out)."""
+
+    def __init__(self, reason: str, status: str = "failed", retry: bool = True):
+        super().__init__(reason)
+        self.status, self.retry = status, retry
+
+
+@dataclass
+class _Flight:
+    spec: RunSpec
+    started: str
+    deadline: float
+    attempts: int = 1
+
+
+class Remote:
+    """The loop of executors that send each run elsewhere (a Ray task, a SLURM job), answered by
+    ``run_remote``: at most ``slots()`` runs in flight, each claimed only as it is sent; a run silent
+    for ``timeout`` seconds is cancelled and recorded as timed-out; one that ends without an answer
+    is sent again up to ``retries`` times, then recorded as failed. A subclass says how to send
+    (``submit``), wait, ``collect`` an answer and ``cancel``; what it sends is called ``unit``.
+    """
+
+    unit = "job"
+    retries = 0
+
+    def __init__(self, device, timeout: float = DEFAULT_TIMEOUT):
+        self.device, self.timeout = device, timeout
+
+    def slots(self) -> int:
+        raise NotImplementedError
+
+    def submit(self, spec: str) -> Any:
+        """Send one run (its spec as JSON) to be answered by ``run_remote``; a handle to it."""
+        raise NotImplementedError
+
+    def wait(self, handles: list, timeout: float) -> list:
+        """The handles among ``handles`` whose runs have ended, waiting up to ``timeout`` seconds for one."""
+        raise NotImplementedError
+
+    def collect(self, handle) -> str:
+        """The answer of an ended run; ``Lost`` when it ended without one."""
+        raise NotImplementedError
+
+    def cancel(self, handle) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+    def results(self, specs: list[RunSpec], start: Callable[[RunSpec], bool]
+                ) -> Iterator[tuple[RunSpec, RunRecord, list[str]]]:
+        waiting, running = iter(specs), {}
+        while True:
+            while len(running) < self.slots():
+                spec = next((s for s in waiting if start(s)), None)
+                if spec is None:
+                    break
+                running[self.submit(json.dumps(spec.to_dict()))] = _Flight(
+                    spec, now(), time.monotonic() + self.timeout)
+            if not running:
+                return
+            deadline = min(flight.deadline for flight in running.values())
+            for handle in self.wait(list(running), max(0.0, deadline - time.monotonic())):
+                flight = running.pop(handle)
+                try:
+                    reply = json.loads(self.collect(handle))
+                except Lost as lost:
+                    if lost.retry and flight.attempts <= self.retries:
+                        flight.attempts += 1
+                        flight.deadline = time.monotonic() + self.timeout
+                        running[self.submit(json.dumps(flight.spec.to_dict()))] = flight
+                        continue
+                    tries = f" (tried {flight.attempts} times)" if flight.attempts > 1 else ""
+                    yield flight.spec, self._lost(flight, lost.status, f"{lost}{tries}"), []
+                    continue
+                yield flight.spec, RunRecord.from_dict(reply["record"]), reply["problems"]
+            for handle, flight in list(running.items()):
+                if flight.deadline <= time.monotonic():
+                    del running[handle]
+                    self.cancel(handle)
+                    yield flight.spec, self._lost(flight, "timed-out", (
+                        f"no result after {self.timeout:g} s (--run-timeout); its {self.unit} was cancelled")), []
+
+    def _lost(self, flight: _Flight, status: str, reason: str) -> RunRecord:
+        record = lost_record(flight.spec, flight.started, status, reason)
+        record.environment = Environment(**environment(self.device))
+        return record
 
 
 def _death(code: int | None) -> str:
