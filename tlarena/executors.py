@@ -94,6 +94,7 @@ def run_grid(specs: list[RunSpec], executor: Executor, results: Path, *, rerun: 
     ``warn`` receives each problem a plugin reported (a reporter that raised)."""
     clean_temporaries(results)
     claims.remove_stale(results)
+    _clean_cache()
     done = newer_schema_keys(results) if rerun else finished_keys(results, RETRIED if retry else ())
     todo = []
     for spec in specs:
@@ -134,6 +135,17 @@ def run_grid(specs: list[RunSpec], executor: Executor, results: Path, *, rerun: 
         for claim in held.values():
             claim.release()
     return new
+
+
+def _clean_cache() -> None:
+    """Claims and temporaries that killed builders left in the cache (source models, decoded
+    splits, built datasets: one folder each)."""
+    from tlarena.data.paths import cache_root
+
+    if cache_root().is_dir():
+        for folder in cache_root().iterdir():
+            if folder.is_dir():
+                claims.remove_orphans(folder)
 
 
 def _stamp(results: Path, key: str) -> int | None:
