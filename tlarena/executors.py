@@ -241,9 +241,9 @@ class RunnerRecipe:
 class Isolated:
     """Each spec in a worker process that a crash, ``sys.exit`` or hang of a plugin cannot pass.
 
-    With ``workers`` > 1 that many run side by side. Specs that share a source model (same pair,
-    seed, backbone and weights) go to one worker in turn, so no source model is trained twice.
-    Each worker sends its run's phases through its pipe before the record; ``on_phase`` gets them.
+    With ``workers`` > 1 that many run side by side, each taking the next spec as it frees (see
+    ``_Queue`` for how no source model is trained twice). Each worker sends its run's phases
+    through its pipe before the record; ``on_phase`` gets them.
     """
 
     def __init__(self, device, recipe: RunnerRecipe, timeout: float = DEFAULT_TIMEOUT, workers: int = 1,
@@ -258,21 +258,19 @@ class Isolated:
 
     def results(self, specs: list[RunSpec], start: Callable[[RunSpec], bool]
                 ) -> Iterator[tuple[RunSpec, RunRecord, list[str]]]:
-        groups: dict[tuple, list[RunSpec]] = {}
-        for spec in specs:
-            groups.setdefault((spec.pair, spec.seed, spec.backbone, spec.weights), []).append(spec)
-        waiting = list(groups.values())
-        queues: dict[_Worker, list[RunSpec]] = {worker: [] for worker in self._workers}
+        queue = _Queue(specs)
         busy: dict[_Worker, RunSpec] = {}
-        while waiting or busy or any(queues.values()):
-            for worker, queue in queues.items():
-                while worker not in busy and (queue or waiting):
-                    if not queue:
-                        queue.extend(waiting.pop(0))
-                    spec = queue.pop(0)
+        while queue or busy:
+            for worker in self._workers:
+                while worker not in busy:
+                    spec = queue.take()
+                    if spec is None:
+                        break
                     if start(spec):
                         busy[worker] = spec
                         worker.send(spec, self.timeout)
+                    else:
+                        queue.finished(spec, None)
             if not busy:
                 continue
             ready = multiprocessing.connection.wait(
@@ -292,11 +290,59 @@ class Isolated:
                     continue
                 if record.environment is None:   # a lost run: the worker said nothing of its machine
                     record.environment = Environment(**environment(self.device))
-                yield busy.pop(worker), record, problems
+                spec = busy.pop(worker)
+                queue.finished(spec, record)
+                yield spec, record, problems
 
     def close(self) -> None:
         for worker in self._workers:
             worker.close()
+
+
+class _Queue:
+    """The specs left, in grid order, handed out so that no source model is trained twice and no
+    worker idles while another could share its work.
+
+    A spec that starts from the shared source model (its budget has ``source_steps``) waits while
+    another spec of its source model is the first to run: that one trains the model; once it is
+    back, every spec of that model may run on any worker at once. Specs that need no source model
+    go at any time. (Before, all specs of one source model went to one worker in turn: a grid of
+    few pairs and seeds left workers idle.)
+    """
+
+    def __init__(self, specs: list[RunSpec]):
+        self.left = list(specs)
+        self.training: set[tuple] = set()   # source models whose first spec is running
+        self.ready: set[tuple] = set()      # source models trained (or tried) by a finished spec
+
+    def __bool__(self) -> bool:
+        return bool(self.left)
+
+    def take(self) -> RunSpec | None:
+        """The next spec that may start now; None when every one left waits for a source model."""
+        for index, spec in enumerate(self.left):
+            model = _source_model(spec)
+            if model is None or model in self.ready or model not in self.training:
+                if model is not None and model not in self.ready:
+                    self.training.add(model)
+                return self.left.pop(index)
+        return None
+
+    def finished(self, spec: RunSpec, record: RunRecord | None) -> None:
+        """``spec`` is back (``record`` None: it was not started; another process has it)."""
+        model = _source_model(spec)
+        if model is None or model in self.ready:
+            return
+        self.training.discard(model)
+        if record is None or record.status != "n/a":   # an n/a run never got to its source model
+            self.ready.add(model)
+
+
+def _source_model(spec: RunSpec) -> tuple | None:
+    """What identifies the source model ``spec`` starts from (None: it starts from none)."""
+    if spec.budget.source_steps is None:
+        return None
+    return spec.pair, spec.seed, spec.backbone, spec.weights, spec.budget.source_steps, spec.budget.batch_size
 
 
 def _share(recipe: "RunnerRecipe", device, index: int, workers: int) -> "RunnerRecipe":
