@@ -105,6 +105,28 @@ def test_a_run_recorded_by_another_process_meanwhile_is_not_run_again_even_with_
     assert statuses == {first.key: "n/a", second.key: "failed"}
 
 
+def test_a_grid_starts_by_removing_what_killed_builders_left_in_the_cache(tmp_path, monkeypatch):
+    # Regression: a process killed while it wrote a source model, a decoded split or a built
+    # dataset left its temporary (and a claim caught between save and release) in the cache forever.
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("TLARENA_CACHE", str(cache))
+    models, data = cache / "source-models", cache / "datasets"
+    dead, held = _dead_pid(), claims.take(models / ".building.safetensors.claim")
+    orphans = [models / f".abc.safetensors.{dead}", models / f".abc.json.{dead}"]
+    _foreign(models / ".done.safetensors.claim", claims.HOST, dead, time.time())
+    kept = [models / f".mine.safetensors.{os.getpid()}", models / "abc.json", models / f".building.safetensors.{dead}"]
+    for path in orphans + kept:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("")
+    (data / f"digits-v1.tmp-{dead}" / "train").mkdir(parents=True)
+
+    run_grid([], _Recorder(), tmp_path / "results")
+    held.release()
+
+    left = sorted(p.name for p in cache.rglob("*"))
+    assert left == sorted(["datasets", "source-models", *(p.name for p in kept)])
+
+
 def test_rerun_never_overwrites_a_record_of_a_newer_schema(tmp_path):
     # Regression: --rerun ran every spec again, over what a newer tlarena had recorded.
     newer, older = _specs(2)

@@ -1,5 +1,6 @@
-"""The cheap commands stay cheap: `tlarena --help` and `tlarena show` never import torch, timm or
-datasets (seconds each), and `tlarena run --dry-run` says what is left and how long it should take."""
+"""The cheap commands stay cheap: `tlarena --help`, `tlarena show` and `tlarena list` (once its
+catalog is made) never import torch, timm or datasets (seconds each), and `tlarena run --dry-run`
+says what is left and how long it should take."""
 import json
 import shutil
 import subprocess
@@ -7,7 +8,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT, TINY
+from conftest import ROOT, TINY, tlarena_process
 from tlarena_leaderboard import synthetic
 
 HEAVY = ("torch", "timm", "datasets", "scipy.stats")
@@ -28,7 +29,7 @@ def imported(*args: str) -> list[str]:
     done = subprocess.run([sys.executable, "-c", PROBE.format(heavy=HEAVY), *args],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    return done.stdout.rsplit("imported:", 1)[1].split()
+    return [name for name in done.stdout.rsplit("imported:", 1)[1].strip().split(",") if name]
 
 
 @pytest.fixture
@@ -46,6 +47,31 @@ def test_help_imports_neither_torch_nor_timm_nor_datasets(args):
 @pytest.mark.parametrize("fmt", ["table", "json"])
 def test_show_imports_neither_torch_nor_timm_nor_datasets(results, fmt):
     assert imported("show", "--results", str(results), "--format", fmt) == []
+
+
+LISTED = ["methods", "pairs", "suites", "backbones", "executors", "plugins"]
+
+
+def test_list_imports_neither_torch_nor_timm_nor_datasets_once_its_catalog_is_made():
+    # Regression: every `tlarena list` loaded the plugins, which import all three (seconds).
+    made = imported("list", "methods")   # the first listing loads the plugins and keeps their tables
+    assert {what: imported("list", what) for what in LISTED} == {what: [] for what in LISTED}
+    assert "torch" in made or made == []   # made here, or by an earlier listing of this test session
+
+
+def test_list_shows_a_plugin_as_it_is_now_not_as_it_was_catalogued(tmp_path):
+    plugin = tmp_path / "listed_plugin.py"
+    source = ("import tlarena\nfrom tlarena import Setting\n\nclass M(tlarena.TransferMethod):\n"
+              "    name = {name!r}\n    family = 'parameter transfer'\n    paper = 'none'\n"
+              "    settings = frozenset({{Setting.SUPERVISED}})\n\n"
+              "@tlarena.hookimpl\ndef register_methods(register):\n    register(M)\n")
+    plugin.write_text(source.format(name="first"))
+    before = tlarena_process("--plugin", "listed_plugin", "list", "methods", cwd=tmp_path)
+    plugin.write_text(source.format(name="second-edition"))
+    after = tlarena_process("--plugin", "listed_plugin", "list", "methods", cwd=tmp_path)
+    assert before.returncode == after.returncode == 0, after.stderr
+    assert " first " in before.stdout and " second-edition " in after.stdout
+    assert " first " not in after.stdout
 
 
 def test_the_public_api_is_still_there_when_first_asked_for():

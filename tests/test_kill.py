@@ -2,13 +2,14 @@
 import json
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from conftest import ROOT
+from conftest import PLUGIN_FIXTURES, ROOT
 
 from tlarena.records import read_records
 
@@ -59,19 +60,28 @@ def _descendants(pid: int) -> list[int]:
     return found
 
 
-KILLS = 4   # rounds: each ~10-30 s on 2 busy cores, so the test stays near 2 minutes
+KILLS = 10
+# 12 short runs whose steps sleep (tests/plugin_fixtures/slow_steps.py): a kill lands mid-run
+# without minutes of training, and the source models, decoded splits and claims of a real grid
+# are all there to be cut short.
+SLOW_GRID = ["--plugin", "slow_steps", "run", "--methods", "slow-fine-tune,slow-scratch", "--pairs",
+             "uci-digits->uci-digits-rotated", "--settings", "few-shot,supervised", "--seeds", "0,1,2",
+             "--steps", "40", "--source-steps", "40", "--eval-points", "2"]
+# what a writer leaves if it dies before its rename: ".NAME.PID", ".NAME.PID.tmp", "NAME.tmp-PID", claims
+LEFTOVER = re.compile(r"^\..*\.\d+(\.tmp)?$|\.tmp-\d+$|\.claim(\.takeover)?$")
 
 
 def test_kill_9_of_workers_and_parent_at_random_moments_loses_and_duplicates_nothing(tmp_path):
     # Each round kills, at a random moment, one worker process (its run is recorded failed and
     # tried again) or the parent (its workers stop with it; its claims go stale).
-    results, chance = tmp_path / "results", random.Random(0)
-    env = {**os.environ, "COLUMNS": "120"}
-    command = [sys.executable, "-m", "tlarena", *GRID, "--results", str(results), "--workers", "2"]
+    results, cache, chance = tmp_path / "results", tmp_path / "cache", random.Random(0)
+    env = {**os.environ, "COLUMNS": "120", "TLARENA_CACHE": str(cache)}
+    command = [sys.executable, "-m", "tlarena", *SLOW_GRID, "--results", str(results), "--workers", "2"]
+    finished_ok: dict[str, str] = {}
     for round in range(KILLS):
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+        process = subprocess.Popen(command, cwd=PLUGIN_FIXTURES, env=env, stdout=subprocess.DEVNULL,
                                    stderr=subprocess.DEVNULL)
-        time.sleep(chance.uniform(4, 12))
+        time.sleep(chance.uniform(2, 9))
         workers = [pid for pid in _descendants(process.pid)
                    if b"forkserver" not in Path(f"/proc/{pid}/cmdline").read_bytes()] \
             if process.poll() is None else []
@@ -83,15 +93,24 @@ def test_kill_9_of_workers_and_parent_at_random_moments_loses_and_duplicates_not
         process.wait()
         _, problems = read_records(results)
         assert problems == [], "no kill leaves a corrupt record"
+        assert all((results / name).read_text() == text for name, text in finished_ok.items()), \
+            "no finished run was run again"
+        finished_ok.update(_ok_records(results))
 
-    before = {p.name: p.read_text() for p in results.glob("*.json")
-              if json.loads(p.read_text())["status"] == "ok"}
-    finished = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    finished = subprocess.run(command, cwd=PLUGIN_FIXTURES, env=env, capture_output=True, text=True,
+                              timeout=600)
 
     records, problems = read_records(results)
     files = sorted(p.name for p in results.iterdir())
     assert finished.returncode == 0, finished.stderr
     assert problems == [] and len(records) == 12 and all(r.status == "ok" for r in records)
     assert files == sorted(f"{r.key}.json" for r in records), "no temporary, claim or stray file remains"
-    assert all((results / name).read_text() == text for name, text in before.items()), \
+    assert all((results / name).read_text() == text for name, text in finished_ok.items()), \
         "no finished run was run again"
+    assert [p for p in cache.rglob("*") if LEFTOVER.search(p.name)] == [], \
+        "no temporary file or claim is left in the cache"
+
+
+def _ok_records(results: Path) -> dict[str, str]:
+    texts = {p.name: p.read_text() for p in results.glob("*.json")}
+    return {name: text for name, text in texts.items() if json.loads(text)["status"] == "ok"}

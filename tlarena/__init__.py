@@ -22,6 +22,8 @@ _EXPORTS = {
     "Setting": "tlarena.settings",
     "Budget": "tlarena.spec",
     "Suite": "tlarena.suites",
+    **dict.fromkeys(["Executor", "ExecutorRequest", "ExecutorType", "Lost", "Remote", "RunnerRecipe",
+                     "run_remote"], "tlarena.executors"),
 }
 
 __all__ = sorted([*_EXPORTS, "hookimpl"])

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import socket
 import threading
 import time
@@ -111,6 +113,28 @@ def remove_stale(folder: Path) -> None:
     for guard in Path(folder).glob(".*.claim.takeover"):
         if _age(guard) > TAKEOVER_STALE:
             guard.unlink(missing_ok=True)
+
+
+# A writer's temporary before its rename: ".NAME.PID" (a file) or "NAME.tmp-PID" (a folder).
+_TEMPORARY = re.compile(r"^\.(?P<hidden>.+)\.(?P<pid>\d+)$|^(?P<name>.+)\.tmp-(?P<builder>\d+)$")
+
+
+def remove_orphans(folder: Path) -> None:
+    """Remove what writers under ``folder`` left when they were killed: stale claims, and the
+    temporaries of a process dead on this host for a NAME that no live claim covers (a builder on
+    another host that happens to share the pid holds its NAME's claim while it writes)."""
+    remove_stale(folder)
+    for path in Path(folder).iterdir():
+        match = _TEMPORARY.match(path.name)
+        if match is None or pid_alive(int(match["pid"] or match["builder"])):
+            continue
+        holder = read(claim_path(path.with_name(match["hidden"] or match["name"])))
+        if holder is not None and not holder.stale(time.time()):
+            continue
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
 
 
 def live(folder: Path) -> set[str]:

@@ -23,7 +23,7 @@ _IMPLIED = {"methods": "every registered method", "pairs": "the pairs of --suite
             "eval_points": _SUITES, "backbone": _SUITES, "output": "standard output",
             "config": "the dataset's only one", "suite": "every suite",
             "hp": "each method's defaults", "pairs_file": "none",
-            "source_folder": "none", "target_folder": "none"}
+            "source_folder": "none", "target_folder": "none", "executor_option": "the executor's defaults"}
 
 
 class _DefaultsFormatter(argparse.RawDescriptionHelpFormatter):
@@ -109,12 +109,16 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--workers", type=int, default=1, metavar="N",
                      help="worker processes running side by side (one GPU each where there are "
                           "several; on a CPU they share its cores)")
-    run.add_argument("--executor", choices=["local", "ray"], default="local",
-                     help="local: worker processes on this machine; ray: each run a task on a Ray "
-                          "cluster (pip install 'tlarena[ray]')")
+    run.add_argument("--executor", default="local", metavar="NAME",
+                     help="a registered executor (`tlarena list executors`): local: worker processes "
+                          "on this machine; ray: each run a task on a Ray cluster (pip install "
+                          "'tlarena[ray]'); slurm: each run a SLURM job (pip install 'tlarena[slurm]')")
+    run.add_argument("--executor-option", action="append", metavar="KEY=VALUE",
+                     help="an option of the executor, e.g. partition=gpu time=120 gpus=1 for slurm "
+                          "(repeatable; `tlarena list executors` names each executor's)")
     run.add_argument("--address", metavar="ADDRESS",
                      help="with --executor ray: the cluster to join (default: the one ray.init finds, "
-                          "else a local one)")
+                          "else a local one); the same as --executor-option address=ADDRESS")
     run.add_argument("--in-process", action="store_true",
                      help="run in this process, not in a worker process (for debuggers; a plugin "
                           "that exits or hangs then stops the grid)")
@@ -136,7 +140,7 @@ def _parser() -> argparse.ArgumentParser:
                           "(default: transductive)")
 
     listing = command("list", help="list methods, pairs, suites, backbones or plugins")
-    listing.add_argument("what", choices=["methods", "pairs", "suites", "backbones", "plugins"])
+    listing.add_argument("what", choices=["methods", "pairs", "suites", "backbones", "executors", "plugins"])
     listing.add_argument("--suite", help="only the pairs of this suite")
 
     show = command("show", help="print the leaderboard from recorded runs")

@@ -128,6 +128,7 @@ def run(args) -> int:
     except ValueError as error:
         raise UsageError(str(error))
     arena = _arena(args, strict=args.strict)
+    executor_options = _executor_options(args, arena)
     methods = csv_items(args.methods) if args.methods else arena.methods.names()
     pairs = _pairs_to_run(args, arena)
     for name in methods:
@@ -170,7 +171,7 @@ def run(args) -> int:
     warnings: list[str] = []
     with GridProgress(console, specs, args.results, args.workers,
                       _estimates(args, arena, specs, device_name(device))) as shown:
-        executor = _executor(args, arena, device, shown.phase)
+        executor = _executor(args, arena, device, executor_options, shown.phase)
 
         def report(spec, status):
             statuses[status] += 1
@@ -231,25 +232,38 @@ def _budget_text(budget) -> str:
             f"{budget.shots} shots in few-shot")
 
 
-def _executor(args, arena: Arena, device, on_phase):
-    from tlarena.executors import InProcess, Isolated, RunnerRecipe
+def _executor_options(args, arena: Arena) -> dict[str, str]:
+    """The executor's ``--executor-option``s (and ``--address``), checked against what it takes."""
+    executor = arena.executors.get(args.executor)
+    options: dict[str, str] = {}
+    for item in args.executor_option or []:
+        key, equals, value = item.partition("=")
+        if not (equals and key.strip()):
+            raise UsageError(f"--executor-option takes KEY=VALUE, e.g. partition=gpu; got {item!r}")
+        options[key.strip()] = value.strip()
+    if args.address:
+        if "address" not in executor.options:
+            raise UsageError("--address is for --executor ray")
+        options["address"] = args.address
+    for key in options:
+        if key not in executor.options:
+            raise UsageError(unknown_message(f"option of executor {executor.name}", key, executor.options)
+                             .split(" (`tlarena list")[0] + f"; it takes {', '.join(executor.options) or 'none'}")
+    return options
 
-    if args.executor != "ray" and args.address:
-        raise UsageError("--address is for --executor ray")
-    if args.executor == "ray" and (args.in_process or args.workers > 1):
-        raise UsageError("--executor ray runs as many runs at once as the cluster has room for; "
-                         "--workers and --in-process are for --executor local")
-    if args.in_process:
-        from tlarena.runner import Runner
 
-        return InProcess(Runner(arena, device, args.data_dir), on_phase)
-    # the workers build their own runner from the recipe
+def _executor(args, arena: Arena, device, options: dict[str, str], on_phase):
+    from tlarena.executors import ExecutorRequest, RunnerRecipe
+
+    # a worker process elsewhere builds its own runner from the recipe
     recipe = RunnerRecipe(tuple(args.plugin), str(device), str(args.data_dir) if args.data_dir else None,
                           declared=_declared(args))
-    if args.executor == "ray":
-        from tlarena.ray_executor import RayExecutor   # Ray is optional: imported only when asked for
-        return RayExecutor(device, recipe, args.address, args.run_timeout)
-    return Isolated(device, recipe, args.run_timeout, args.workers, on_phase)
+    request = ExecutorRequest(device, recipe, args.run_timeout, args.workers, args.in_process, options, arena,
+                              on_phase)
+    try:
+        return arena.executors.get(args.executor).create(request)
+    except ValueError as error:
+        raise UsageError(str(error).splitlines()[0])
 
 
 def _dry_run(args, arena: Arena, specs: list, hardware: str) -> int:
@@ -384,43 +398,74 @@ def _cell(value) -> str:
     return str(value)
 
 
+_LISTED = ("methods", "pairs", "suites", "backbones", "executors", "plugins")
+
+
 def list_(args) -> int:
-    arena = _arena(args)
+    """A table of what the plugins registered; from the catalog (``tlarena.catalog``) when the
+    plugins are unchanged since it was made, so that listing does not import torch."""
+    from tlarena import catalog
+
+    declared = getattr(args, "pairs_file", None) or getattr(args, "source_folder", None)
+    if declared or (args.what == "pairs" and args.suite):   # files to read, or the data at hand to size
+        arena = _arena(args)
+        if args.suite:
+            _suite_pairs(arena, args.suite)
+        header, rows = _table(arena, args.what, args.suite, args.data_dir)
+    else:
+        plugins = tuple(args.plugin)
+        listing = catalog.read(plugins)
+        if listing is None:
+            arena = _arena(args)
+            listing = catalog.write(plugins, {what: _table(arena, what) for what in _LISTED}, arena.problems)
+        else:
+            for problem in listing["problems"]:
+                errors.print(f"[yellow]warning:[/] {problem}", highlight=False)
+        header, rows = listing["tables"][args.what]
+    if args.what == "backbones":
+        console.print("any timm model name works too, e.g. --backbone resnet18 --weights hub")
     prose = ("paper", "hyperparameters", "description", "problems", "registered", "source", "target",
              "defaults from")
-    if args.what == "methods":
+    console.print(terminal.fitted(console, header, rows, args.what, prose=prose))
+    return 0
+
+
+def _table(arena: Arena, what: str, suite: str | None = None,
+           data_dir: Path | None = None) -> tuple[list[str], list[list[str]]]:
+    """The header and rows ``tlarena list WHAT`` shows; for pairs with ``suite``, its pairs and the
+    sizes of their data at hand (nothing is downloaded)."""
+    if what == "methods":
         header = ["method", "family", "settings", "starts from", "paper", "hyperparameters"]
         rows = [[m.name, m.family, ", ".join(sorted(s.value for s in m.settings)), m.init, m.paper,
                  " ".join(f"{key}={_cell(value)}" for key, value in m.hparams.items()) or "-"]
                 for m in arena.methods]
-    elif args.what == "pairs":
-        # With --suite the data already here is opened to show its sizes; nothing is downloaded.
+    elif what == "pairs":
         header = ["pair", "suite", "kind", "classes", "source", "target",
-                  *(["source train/test", "target train/test"] if args.suite else [])]
-        if args.suite:
-            _suite_pairs(arena, args.suite)
+                  *(["source train/test", "target train/test"] if suite else [])]
         rows = [[p.name, p.suite, _kind(p), f"{len(p.source.classes)}→{len(p.target.classes)}",
                  _where(p.source), _where(p.target),
-                 *([_sizes(p.source, args.data_dir), _sizes(p.target, args.data_dir)] if args.suite else [])]
-                for p in arena.pairs if not args.suite or p.suite == args.suite]
-    elif args.what == "suites":
+                 *([_sizes(p.source, data_dir), _sizes(p.target, data_dir)] if suite else [])]
+                for p in arena.pairs if not suite or p.suite == suite]
+    elif what == "suites":
         # each suite's defaults, which `tlarena run` uses unless a flag says otherwise
         header = ["suite", "pairs", "domain adaptation", "task transfer", "backbone", "weights", "input",
                   "steps", "source steps", "batch", "defaults from"]
-        rows = [[suite, len(pairs), sum(p.shared_label_space for p in pairs),
-                 sum(not p.shared_label_space for p in pairs), *_defaults_row(arena, suite)]
-                for suite, pairs in _by_suite(arena).items()]
-    elif args.what == "backbones":
+        rows = [[name, len(pairs), sum(p.shared_label_space for p in pairs),
+                 sum(not p.shared_label_space for p in pairs), *_defaults_row(arena, name)]
+                for name, pairs in _by_suite(arena).items()]
+    elif what == "backbones":
         header = ["backbone", "timm model", "weights", "description"]
         rows = [[b.name, b.model, b.weights, b.description] for b in arena.backbones]
-        console.print("any timm model name works too, e.g. --backbone resnet18 --weights hub")
+    elif what == "executors":
+        header = ["executor", "--executor-option", "description"]
+        rows = [row for e in arena.executors
+                for row in [[e.name, "-", e.description], *([e.name, f"{key}=…", text] for key, text in e.options.items())]]
     else:
         header = ["plugin", "origin", "registered", "problems"]
         rows = [[info.name, info.origin,
                  "; ".join(_summary(kind, names) for kind, names in info.registered.items()) or "-",
                  "; ".join(info.errors) or "-"] for info in arena.plugins]
-    console.print(terminal.fitted(console, header, rows, args.what, prose=prose))
-    return 0
+    return header, [[str(cell) for cell in row] for row in rows]
 
 
 def _defaults_row(arena: Arena, suite: str) -> list[str]:

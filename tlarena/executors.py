@@ -5,7 +5,9 @@ that calls ``sys.exit``, crashes the interpreter or hangs would take the grid wi
 (the command line's default) runs them in a worker process: when the worker dies, its run is
 recorded as ``failed`` with its exit code, and when it gives no answer within ``timeout`` seconds it
 is stopped and its run recorded as ``timed-out``; a fresh worker takes the next run.
-``tlarena.ray_executor.RayExecutor`` runs each as a task on a Ray cluster.
+``tlarena.ray_executor.RayExecutor`` runs each as a task on a Ray cluster. Executors are registered
+by plugins (``register_executors``: ``local`` and ``ray`` by ``tlarena.default_executors``); one that
+sends runs to other machines builds on ``Remote`` and runs each there through ``run_remote``.
 
 Several processes may run one grid into one results folder: each run is claimed
 (``tlarena.claims``) just before it starts, so a run claimed by another live process is skipped
@@ -25,9 +27,9 @@ import multiprocessing.connection
 import os
 import time
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterator, Protocol
+from typing import Any, Callable, Iterator, Mapping, Protocol
 
 from tlarena import claims, phases
 from tlarena.environment import environment
@@ -52,6 +54,35 @@ class Executor(Protocol):
     def close(self) -> None: ...
 
 
+@dataclass(frozen=True)
+class ExecutorRequest:
+    """What ``tlarena run`` asks of an executor: the user's options; where the runs go is the executor's."""
+
+    device: Any                    # the torch.device found for the grid in this process
+    recipe: RunnerRecipe           # how a process elsewhere builds the runner this process would
+    timeout: float = DEFAULT_TIMEOUT   # --run-timeout: seconds before a silent run is stopped
+    workers: int = 1               # --workers
+    in_process: bool = False       # --in-process
+    options: Mapping[str, str] = field(default_factory=dict)   # --executor-option KEY=VALUE
+    arena: Any = None              # the loaded plugins, for an executor that runs in this process
+    on_phase: Any = None           # a PhaseListener: what each run is doing now, for the progress display
+
+
+@dataclass(frozen=True)
+class ExecutorType:
+    """An executor a plugin registers, chosen with ``tlarena run --executor NAME``.
+
+    ``create(request)`` returns the ``Executor``; it raises ``ValueError`` with a one-line reason
+    when it cannot serve the request (an option's value, a missing package). ``options`` names each
+    ``--executor-option`` key it takes with what it sets; any other key is refused before any work.
+    """
+
+    name: str
+    create: Callable[[ExecutorRequest], Executor]
+    description: str = ""
+    options: Mapping[str, str] = field(default_factory=dict)
+
+
 def run_grid(specs: list[RunSpec], executor: Executor, results: Path, *, rerun: bool = False,
              retry: bool = True, progress: Callable[[RunSpec, str], None] | None = None,
              warn: Callable[[str], None] = lambda problem: print(f"warning: {problem}")) -> list[RunRecord]:
@@ -63,6 +94,7 @@ def run_grid(specs: list[RunSpec], executor: Executor, results: Path, *, rerun: 
     ``warn`` receives each problem a plugin reported (a reporter that raised)."""
     clean_temporaries(results)
     claims.remove_stale(results)
+    _clean_cache()
     done = newer_schema_keys(results) if rerun else finished_keys(results, RETRIED if retry else ())
     todo = []
     for spec in specs:
@@ -105,6 +137,17 @@ def run_grid(specs: list[RunSpec], executor: Executor, results: Path, *, rerun: 
     return new
 
 
+def _clean_cache() -> None:
+    """Claims and temporaries that killed builders left in the cache (source models, decoded
+    splits, built datasets: one folder each)."""
+    from tlarena.data.paths import cache_root
+
+    if cache_root().is_dir():
+        for folder in cache_root().iterdir():
+            if folder.is_dir():
+                claims.remove_orphans(folder)
+
+
 def _stamp(results: Path, key: str) -> int | None:
     """The record file's modification time (None: no record), to tell one written meanwhile."""
     try:
@@ -127,6 +170,24 @@ def execute(runner, spec: RunSpec) -> tuple[RunRecord, list[str]]:
 
 
 PhaseListener = Callable[[RunSpec, "phases.Phase"], None]   # what a run is doing now (tlarena.phases)
+
+
+def reply(runner, spec: str) -> str:
+    """One run of ``spec`` (a spec as JSON) through ``runner``, answered as JSON: its record and the
+    plugins' problems. What a worker process sends back to the process that writes the records."""
+    record, problems = execute(runner, RunSpec.from_dict(json.loads(spec)))
+    return json.dumps({"record": record.to_dict(), "problems": problems})
+
+
+_runners: dict = {}   # per process: the runner of each recipe, so plugins load and data decode once
+
+
+def run_remote(recipe: RunnerRecipe, spec: str) -> str:
+    """The body of a run sent elsewhere (a Ray task, a SLURM job): ``reply`` through the runner
+    ``recipe`` builds, built once per process."""
+    if recipe not in _runners:
+        _runners[recipe] = recipe.build()
+    return reply(_runners[recipe], spec)
 
 
 class InProcess:
@@ -180,9 +241,9 @@ class RunnerRecipe:
 class Isolated:
     """Each spec in a worker process that a crash, ``sys.exit`` or hang of a plugin cannot pass.
 
-    With ``workers`` > 1 that many run side by side. Specs that share a source model (same pair,
-    seed, backbone and weights) go to one worker in turn, so no source model is trained twice.
-    Each worker sends its run's phases through its pipe before the record; ``on_phase`` gets them.
+    With ``workers`` > 1 that many run side by side, each taking the next spec as it frees (see
+    ``_Queue`` for how no source model is trained twice). Each worker sends its run's phases
+    through its pipe before the record; ``on_phase`` gets them.
     """
 
     def __init__(self, device, recipe: RunnerRecipe, timeout: float = DEFAULT_TIMEOUT, workers: int = 1,
@@ -197,21 +258,19 @@ class Isolated:
 
     def results(self, specs: list[RunSpec], start: Callable[[RunSpec], bool]
                 ) -> Iterator[tuple[RunSpec, RunRecord, list[str]]]:
-        groups: dict[tuple, list[RunSpec]] = {}
-        for spec in specs:
-            groups.setdefault((spec.pair, spec.seed, spec.backbone, spec.weights), []).append(spec)
-        waiting = list(groups.values())
-        queues: dict[_Worker, list[RunSpec]] = {worker: [] for worker in self._workers}
+        queue = _Queue(specs)
         busy: dict[_Worker, RunSpec] = {}
-        while waiting or busy or any(queues.values()):
-            for worker, queue in queues.items():
-                while worker not in busy and (queue or waiting):
-                    if not queue:
-                        queue.extend(waiting.pop(0))
-                    spec = queue.pop(0)
+        while queue or busy:
+            for worker in self._workers:
+                while worker not in busy:
+                    spec = queue.take()
+                    if spec is None:
+                        break
                     if start(spec):
                         busy[worker] = spec
                         worker.send(spec, self.timeout)
+                    else:
+                        queue.finished(spec, None)
             if not busy:
                 continue
             ready = multiprocessing.connection.wait(
@@ -229,13 +288,61 @@ class Isolated:
                     record, problems = worker.expire(self.timeout), []
                 else:
                     continue
-                if record.environment is None:
+                if record.environment is None:   # a lost run: the worker said nothing of its machine
                     record.environment = Environment(**environment(self.device))
-                yield busy.pop(worker), record, problems
+                spec = busy.pop(worker)
+                queue.finished(spec, record)
+                yield spec, record, problems
 
     def close(self) -> None:
         for worker in self._workers:
             worker.close()
+
+
+class _Queue:
+    """The specs left, in grid order, handed out so that no source model is trained twice and no
+    worker idles while another could share its work.
+
+    A spec that starts from the shared source model (its budget has ``source_steps``) waits while
+    another spec of its source model is the first to run: that one trains the model; once it is
+    back, every spec of that model may run on any worker at once. Specs that need no source model
+    go at any time. (Before, all specs of one source model went to one worker in turn: a grid of
+    few pairs and seeds left workers idle.)
+    """
+
+    def __init__(self, specs: list[RunSpec]):
+        self.left = list(specs)
+        self.training: set[tuple] = set()   # source models whose first spec is running
+        self.ready: set[tuple] = set()      # source models trained (or tried) by a finished spec
+
+    def __bool__(self) -> bool:
+        return bool(self.left)
+
+    def take(self) -> RunSpec | None:
+        """The next spec that may start now; None when every one left waits for a source model."""
+        for index, spec in enumerate(self.left):
+            model = _source_model(spec)
+            if model is None or model in self.ready or model not in self.training:
+                if model is not None and model not in self.ready:
+                    self.training.add(model)
+                return self.left.pop(index)
+        return None
+
+    def finished(self, spec: RunSpec, record: RunRecord | None) -> None:
+        """``spec`` is back (``record`` None: it was not started; another process has it)."""
+        model = _source_model(spec)
+        if model is None or model in self.ready:
+            return
+        self.training.discard(model)
+        if record is None or record.status != "n/a":   # an n/a run never got to its source model
+            self.ready.add(model)
+
+
+def _source_model(spec: RunSpec) -> tuple | None:
+    """What identifies the source model ``spec`` starts from (None: it starts from none)."""
+    if spec.budget.source_steps is None:
+        return None
+    return spec.pair, spec.seed, spec.backbone, spec.weights, spec.budget.source_steps, spec.budget.batch_size
 
 
 def _share(recipe: "RunnerRecipe", device, index: int, workers: int) -> "RunnerRecipe":
@@ -306,10 +413,7 @@ class _Worker:
         self.deadline = float("inf")
 
     def _lost(self, status: str, reason: str) -> RunRecord:
-        """The record of a run whose worker gave no record: what the parent knows of it."""
-        record = RunRecord(self.spec, status, reason)
-        record.started_at, record.finished_at = self.started, now()
-        return record
+        return lost_record(self.spec, self.started, status, reason)
 
 
 def _serve(connection, recipe: RunnerRecipe) -> None:
@@ -324,8 +428,7 @@ def _serve(connection, recipe: RunnerRecipe) -> None:
             return
         if message is None:
             return
-        record, problems = execute(runner, RunSpec.from_dict(json.loads(message)))
-        connection.send(json.dumps({"record": record.to_dict(), "problems": problems}))
+        connection.send(reply(runner, message))
 
 
 def _exit_with_parent() -> None:
@@ -337,6 +440,105 @@ def _exit_with_parent() -> None:
         os._exit(1)
 
     threading.Thread(target=watch, daemon=True, name="tlarena-parent-watch").start()
+
+
+def lost_record(spec: RunSpec, started: str, status: str, reason: str) -> RunRecord:
+    """The record of a run whose worker gave none (it died, hung or was lost): what is known of it."""
+    record = RunRecord(spec, status, reason)
+    record.started_at, record.finished_at = started, now()
+    return record
+
+
+class Lost(Exception):
+    """A run sent elsewhere ended without an answer; the message says how. It is sent again when
+    ``retry`` (its process or node was lost), else recorded with ``status`` (failed, timed-out)."""
+
+    def __init__(self, reason: str, status: str = "failed", retry: bool = True):
+        super().__init__(reason)
+        self.status, self.retry = status, retry
+
+
+@dataclass
+class _Flight:
+    spec: RunSpec
+    started: str
+    deadline: float
+    attempts: int = 1
+
+
+class Remote:
+    """The loop of executors that send each run elsewhere (a Ray task, a SLURM job), answered by
+    ``run_remote``: at most ``slots()`` runs in flight, each claimed only as it is sent; a run silent
+    for ``timeout`` seconds is cancelled and recorded as timed-out; one that ends without an answer
+    is sent again up to ``retries`` times, then recorded as failed. A subclass says how to send
+    (``submit``), wait, ``collect`` an answer and ``cancel``; what it sends is called ``unit``.
+    """
+
+    unit = "job"
+    retries = 0
+
+    def __init__(self, device, timeout: float = DEFAULT_TIMEOUT):
+        self.device, self.timeout = device, timeout
+
+    def slots(self) -> int:
+        raise NotImplementedError
+
+    def submit(self, spec: str) -> Any:
+        """Send one run (its spec as JSON) to be answered by ``run_remote``; a handle to it."""
+        raise NotImplementedError
+
+    def wait(self, handles: list, timeout: float) -> list:
+        """The handles among ``handles`` whose runs have ended, waiting up to ``timeout`` seconds for one."""
+        raise NotImplementedError
+
+    def collect(self, handle) -> str:
+        """The answer of an ended run; ``Lost`` when it ended without one."""
+        raise NotImplementedError
+
+    def cancel(self, handle) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+    def results(self, specs: list[RunSpec], start: Callable[[RunSpec], bool]
+                ) -> Iterator[tuple[RunSpec, RunRecord, list[str]]]:
+        waiting, running = iter(specs), {}
+        while True:
+            while len(running) < self.slots():
+                spec = next((s for s in waiting if start(s)), None)
+                if spec is None:
+                    break
+                running[self.submit(json.dumps(spec.to_dict()))] = _Flight(
+                    spec, now(), time.monotonic() + self.timeout)
+            if not running:
+                return
+            deadline = min(flight.deadline for flight in running.values())
+            for handle in self.wait(list(running), max(0.0, deadline - time.monotonic())):
+                flight = running.pop(handle)
+                try:
+                    reply = json.loads(self.collect(handle))
+                except Lost as lost:
+                    if lost.retry and flight.attempts <= self.retries:
+                        flight.attempts += 1
+                        flight.deadline = time.monotonic() + self.timeout
+                        running[self.submit(json.dumps(flight.spec.to_dict()))] = flight
+                        continue
+                    tries = f" (tried {flight.attempts} times)" if flight.attempts > 1 else ""
+                    yield flight.spec, self._lost(flight, lost.status, f"{lost}{tries}"), []
+                    continue
+                yield flight.spec, RunRecord.from_dict(reply["record"]), reply["problems"]
+            for handle, flight in list(running.items()):
+                if flight.deadline <= time.monotonic():
+                    del running[handle]
+                    self.cancel(handle)
+                    yield flight.spec, self._lost(flight, "timed-out", (
+                        f"no result after {self.timeout:g} s (--run-timeout); its {self.unit} was cancelled")), []
+
+    def _lost(self, flight: _Flight, status: str, reason: str) -> RunRecord:
+        record = lost_record(flight.spec, flight.started, status, reason)
+        record.environment = Environment(**environment(self.device))
+        return record
 
 
 def _death(code: int | None) -> str:

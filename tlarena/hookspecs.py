@@ -13,6 +13,7 @@ import pluggy
 if TYPE_CHECKING:
     from tlarena.data.augment import Augmentation
     from tlarena.backbones import Backbone
+    from tlarena.executors import ExecutorType
     from tlarena.methods import TransferMethod
     from tlarena.pairs import DomainPair
     from tlarena.records import RunRecord
@@ -78,6 +79,20 @@ def register_suites(register: Callable[[Suite], None]) -> None:
 
     Called once per plugin when a command loads the plugins, like ``register_methods``.
     The return value is ignored.
+    """
+
+
+@hookspec
+def register_executors(register: Callable[[ExecutorType], None]) -> None:
+    """Register executors: where the runs of a grid execute (``tlarena run --executor NAME``).
+
+    :param register: Call ``register(tlarena.ExecutorType(name, create, description, options))``
+        once per executor; ``create(tlarena.ExecutorRequest)`` returns an object with
+        ``results(specs, start)`` and ``close()`` (``tlarena.executors.Executor``), and
+        ``options`` names the ``--executor-option KEY=VALUE`` keys it takes.
+
+    Called once per plugin when a command loads the plugins, like ``register_methods``; the
+    built-in ``local`` and ``ray`` come first. The return value is ignored.
     """
 
 

@@ -19,6 +19,7 @@ import pluggy
 from tlarena import hookspecs
 from tlarena.backbones import Backbone
 from tlarena.data.augment import NONE, Augmentation
+from tlarena.executors import ExecutorType
 from tlarena.methods import FAMILIES, TransferMethod
 from tlarena.pairs import DomainPair
 from tlarena.registry import RegistrationError, Registry
@@ -48,6 +49,7 @@ class Arena:
     plugins: list[PluginInfo]
     augmentations: Registry[Augmentation] = field(default_factory=lambda: Registry("augmentation"))
     suites: Registry[Suite] = field(default_factory=lambda: Registry("suite"))
+    executors: Registry[ExecutorType] = field(default_factory=lambda: Registry("executor"))
 
     @property
     def problems(self) -> list[str]:
@@ -71,7 +73,8 @@ def load_arena(extra_modules: tuple[str, ...] = (), declared: tuple[str, ...] = 
     without Python (``tlarena.pairs_file``: a pairs file, or folders on the command line)."""
     manager = pluggy.PluginManager("tlarena")
     manager.add_hookspecs(hookspecs)
-    infos: list[PluginInfo] = []
+    # tlarena's own executors load first and always, even where the package metadata is stale
+    infos = [_load(manager, "executors", "built-in", lambda: importlib.import_module(_CORE_PLUGIN))]
     for entry_point in importlib.metadata.entry_points(group="tlarena"):
         dist = entry_point.dist
         origin = "built-in" if dist and dist.name == "tlarena" else (
@@ -154,15 +157,17 @@ def _hook_of(manager: pluggy.PluginManager, plugin_name: str, hook_name: str) ->
     return manager.subset_hook_caller(hook_name, remove_plugins=others)
 
 
+_CORE_PLUGIN = "tlarena.default_executors"
 _AUGMENTATION_HOOKS = (("augmentation", "register_augmentations", "augmentations"),)
 _HOOKS = (("method", "register_methods", "methods"), ("pair", "register_pairs", "pairs"),
-          ("backbone", "register_backbones", "backbones"), ("suite", "register_suites", "suites"))
+          ("backbone", "register_backbones", "backbones"), ("suite", "register_suites", "suites"),
+          ("executor", "register_executors", "executors"))
 
 
 def _collect(arena: Arena, info: PluginInfo, hooks) -> None:
     checks = {"augmentation": _check_augmentation, "method": lambda m: validate_method(m, arena),
               "pair": lambda p: _check_pair(p, arena), "backbone": _check_backbone,
-              "suite": _check_suite}
+              "suite": _check_suite, "executor": _check_executor}
     for kind, hook_name, attribute in hooks:
         def register(item, _kind=kind, _registry=getattr(arena, attribute), _check=checks[kind]):
             try:
@@ -252,6 +257,14 @@ def _check_suite(suite) -> str:
     if suite.weights is not None and not (suite.weights in ("hub", "none") or suite.weights.startswith("file:")):
         raise RegistrationError(f"suite {suite.name!r}: weights must be hub, none or file:PATH")
     return _valid_name(suite.name, "suite")
+
+
+def _check_executor(executor) -> str:
+    if not isinstance(executor, ExecutorType):
+        raise RegistrationError(f"registered executor {executor!r} is not a tlarena.ExecutorType")
+    if not callable(executor.create):
+        raise RegistrationError(f"executor {executor.name!r}: create must be callable")
+    return _valid_name(executor.name, "executor")
 
 
 def _valid_name(name: str, kind: str) -> str:
