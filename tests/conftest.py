@@ -75,3 +75,19 @@ def contract_v2(monkeypatch):
     import contract_v2
 
     return contract_v2
+
+
+def table_rows(out: str) -> dict[str, str]:
+    """The rows of a table printed by the CLI, by their first cell; a row that rich wrapped over
+    several lines (a blank first cell continues the row above) is joined into one string."""
+    rows: dict[str, str] = {}
+    last = None
+    for line in out.splitlines():
+        if line.count("│") <= 3:
+            continue
+        name = line.split("│")[1].strip()
+        if name:
+            rows[name], last = line, name
+        elif last is not None:
+            rows[last] += " " + line
+    return rows

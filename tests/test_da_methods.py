@@ -18,6 +18,8 @@ from tlarena.plugins import load_arena
 from tlarena.runner import Runner
 from tlarena.spec import Budget
 
+from conftest import table_rows
+
 DA_METHODS = ["dann", "cdan", "cdan-e", "mcc", "coral", "bnm", "dan"]
 EMBEDDED_DA_PAIRS = ["synth-digits->synth-digits-colour", "synth-digits->uci-digits", "uci-digits->synth-digits",
                      "uci-digits->uci-digits-rotated"]
@@ -105,7 +107,7 @@ def test_each_da_method_learns_the_target_well_above_chance(uda_records, name):
 
 def test_list_methods_shows_each_da_method_with_family_paper_and_hyperparameters(cli):
     out = cli("list", "methods").out
-    rows = {line.split("│")[1].strip(): line for line in out.splitlines() if line.count("│") > 3}
+    rows = table_rows(out)
     assert all(name in rows and "domain adaptation" in rows[name] for name in DA_METHODS)
     assert "Ganin et al." in rows["dann"] and "temperature=2.5" in rows["mcc"]
 

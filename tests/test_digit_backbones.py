@@ -93,13 +93,14 @@ def test_a_few_sgd_steps_fit_a_fixed_batch(name):
     assert eval_loss() < 0.5 * before
 
 
-def test_plugin_offers_both_backbones_without_pretrained_weights():
+def test_plugin_offers_both_digit_backbones_without_pretrained_weights_and_the_suites_resnets_with():
     registered = []
 
     digit_backbones.register_backbones(register=registered.append)
 
     assert [(b.name, b.model, b.weights) for b in registered] == [
-        ("lenet", "lenet", "none"), ("dtn", "dtn", "none")]
+        ("lenet", "lenet", "none"), ("dtn", "dtn", "none"),
+        ("resnet50-imagenet", "resnet50.tv_in1k", "hub"), ("resnet101-imagenet", "resnet101.tv_in1k", "hub")]
 
 
 def test_importing_the_file_again_keeps_the_registration_silently():

@@ -18,6 +18,8 @@ from tlarena.runner import Runner
 from tlarena.spec import Budget
 from tlarena_plugins.methods.mdd import margin_disparity
 
+from conftest import table_rows
+
 METHODS = {"jan": "domain adaptation", "mdd": "domain adaptation", "coral-linear": "feature transfer",
            "tca": "feature transfer"}
 CHANCE = 0.1   # 10 classes
@@ -99,7 +101,7 @@ def test_each_method_learns_the_target_well_above_chance(uda_records, name):
 
 def test_list_methods_shows_each_method_with_its_family_and_paper(cli):
     out = cli("list", "methods").out
-    rows = {line.split("│")[1].strip(): line for line in out.splitlines() if line.count("│") > 3}
+    rows = table_rows(out)
     assert all(name in rows and family in rows[name] for name, family in METHODS.items())
     assert "Pan et al." in rows["tca"] and "margin=4" in rows["mdd"]
 

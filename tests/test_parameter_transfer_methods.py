@@ -25,6 +25,8 @@ from tlarena_plugins.methods.l2_sp import L2SP
 from tlarena_plugins.methods.lp_ft import LPFT
 from tlarena_plugins.methods.partial_fine_tune import PartialFineTune
 
+from conftest import table_rows
+
 METHODS = ["lp-ft", "l2-sp", "partial-fine-tune", "bitfit"]
 PAIR = "synth-digits->synth-digits-colour"
 CHANCE = 0.1   # 10 classes
@@ -165,7 +167,7 @@ def test_bitfit_and_partial_fine_tuning_train_fewer_parameters_than_fine_tuning(
 
 def test_list_methods_shows_each_method_with_family_and_paper(cli):
     out = cli("list", "methods").out
-    rows = {line.split("│")[1].strip(): line for line in out.splitlines() if line.count("│") > 3}
+    rows = table_rows(out)
     assert all(name in rows for name in METHODS)
     assert "Kumar et al." in rows["lp-ft"] and "Ben Zaken" in rows["bitfit"]
 

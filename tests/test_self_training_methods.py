@@ -21,6 +21,8 @@ from tlarena.self_training import (class_centroids, confident_pseudo_labels, inf
                                    linear_ramp, nearest_centroid, pseudo_label_loss)
 from tlarena.spec import Budget
 
+from conftest import table_rows
+
 SETTINGS = {"pseudo-label": {Setting.UDA}, "fixmatch": {Setting.UDA, Setting.FEW_SHOT},
             "shot": {Setting.SOURCE_FREE}, "adabn": {Setting.SOURCE_FREE}, "tent": {Setting.TEST_TIME}}
 NEEDS_BATCH_NORM = ["adabn", "tent"]
@@ -143,7 +145,7 @@ def test_each_batch_norm_method_improves_on_the_same_source_model_applied_as_it_
 
 def test_list_methods_shows_each_method_with_family_paper_and_hyperparameters(cli):
     out = cli("list", "methods").out
-    rows = {line.split("│")[1].strip(): line for line in out.splitlines() if line.count("│") > 3}
+    rows = table_rows(out)
     assert all(name in rows for name in SETTINGS)
     assert "Liang et al." in rows["shot"] and "threshold=0.95" in rows["fixmatch"]
 
