@@ -1,7 +1,8 @@
 """Render one character as a varied 32×32 RGB image, in the style of a digit dataset.
 
-Two styles: ``plain`` is a light glyph on a dark, nearly grey background (like MNIST);
-``colour`` is a coloured glyph over a coloured, textured background (like MNIST-M). Everything
+Three styles: ``plain`` is a light glyph on a dark, nearly grey background (like MNIST);
+``colour`` is a coloured glyph over a coloured, textured background (like MNIST-M); ``noisy`` is
+``plain`` under heavy pixel noise. ``turn`` rotates the glyph further (rotated digits). Everything
 random comes from the ``rng`` passed in, so a seed fixes the image.
 """
 from __future__ import annotations
@@ -13,7 +14,7 @@ from PIL import Image, ImageDraw, ImageFilter
 
 from tlarena_plugins.embedded.fonts import Font
 
-Style = Literal["plain", "colour"]
+Style = Literal["plain", "colour", "noisy"]
 SIZE = 32
 FONT_SIZE = 48  # drawn large, then shrunk: the glyph keeps smooth edges at 32×32
 
@@ -27,14 +28,22 @@ _LUMA = np.array([0.299, 0.587, 0.114])
 
 
 def render_glyph(char: str, fonts: Sequence[Font], rng: np.random.Generator,
-                 style: Style = "plain") -> np.ndarray:
-    """``char`` drawn in a random one of ``fonts``: a (32, 32, 3) uint8 array."""
-    ink = _place(_glyph_mask(char, fonts[rng.integers(len(fonts))], rng), rng)
+                 style: Style = "plain", turn: tuple[float, float] | None = None) -> np.ndarray:
+    """``char`` drawn in a random one of ``fonts``: a (32, 32, 3) uint8 array. ``turn``: rotate the
+    glyph a further (low, high) degrees, either way, before it is placed."""
+    mask = _glyph_mask(char, fonts[rng.integers(len(fonts))], rng)
+    if turn is not None:   # only then: the images of the other datasets draw nothing more
+        angle = rng.uniform(*turn) * rng.choice((-1, 1))
+        mask = mask.rotate(angle, resample=Image.BICUBIC, expand=True)
+        mask = mask.crop(mask.getbbox())
+    ink = _place(mask, rng)
     if style == "plain":
         return _plain(ink, rng)
     if style == "colour":
         return _colour(ink, rng)
-    raise ValueError(f"unknown style {style!r}: expected 'plain' or 'colour'")
+    if style == "noisy":
+        return _noisy(ink, rng)
+    raise ValueError(f"unknown style {style!r}: expected 'plain', 'colour' or 'noisy'")
 
 
 def _glyph_mask(char: str, font: Font, rng: np.random.Generator) -> Image.Image:
@@ -70,6 +79,16 @@ def _plain(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     foreground = rng.uniform(170, 255) + rng.uniform(-12, 12, size=3)
     image = background * (1 - ink) + foreground * ink
     return _to_uint8(image + rng.normal(0, rng.uniform(0, 8), size=image.shape))
+
+
+def _noisy(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """``plain``, then strong Gaussian noise and a sprinkle of dead and hot pixels: the digit stays
+    legible to a person, the pixel statistics move far from ``plain``'s."""
+    image = _plain(ink, rng).astype(np.float32)
+    image += rng.normal(0, rng.uniform(35, 60), size=image.shape)
+    speckles = rng.random(image.shape[:2]) < rng.uniform(0.03, 0.08)
+    image[speckles] = rng.choice((0.0, 255.0), size=(int(speckles.sum()), 1))
+    return _to_uint8(image)
 
 
 def _colour(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:

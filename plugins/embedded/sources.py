@@ -47,6 +47,19 @@ def synth_letters() -> datasets.DatasetDict:
     return _rendered(LETTERS, style="plain", train=2000, test=1000, seed=3)
 
 
+# The embedded-domains suite: one base (digits in system fonts), four looks, disjoint draws (a seed
+# each), so only the look differs between domains and no image of one is in another.
+DOMAIN_LOOKS = {"plain": ("plain", None), "rotated": ("plain", _ROTATION),
+                "colour": ("colour", None), "noisy": ("noisy", None)}
+
+
+def digit_domain(look: str) -> datasets.DatasetDict:
+    """Digits in system fonts in one ``DOMAIN_LOOKS`` look: 2,000 train / 1,000 test."""
+    style, turn = DOMAIN_LOOKS[look]
+    return _rendered(DIGITS, style=style, train=2000, test=1000, seed=10 + list(DOMAIN_LOOKS).index(look),
+                     turn=turn)
+
+
 def _uci(rotate: bool) -> datasets.DatasetDict:
     digits = load_digits()
     ink = np.rint(digits.images * (255 / 16)).astype(np.uint8)  # 0–16 to 0–255
@@ -86,14 +99,14 @@ def _rotated(image: np.ndarray, angle: float) -> Image.Image:
 
 
 def _rendered(chars: tuple[str, ...], style: Style, train: int, test: int,
-              seed: int) -> datasets.DatasetDict:
+              seed: int, turn: tuple[float, float] | None = None) -> datasets.DatasetDict:
     fonts = glyph_fonts("".join(chars), FONT_SIZE)
     splits = {}
     # One generator per split: resizing one split leaves the other's images unchanged.
     for index, (split, size) in enumerate((("train", train), ("test", test))):
         rng = np.random.default_rng([seed, index])
         labels = rng.permutation(np.arange(size) % len(chars))  # balanced to within one image
-        images = [render_glyph(chars[label], fonts, rng, style) for label in labels]
+        images = [render_glyph(chars[label], fonts, rng, style, turn) for label in labels]
         splits[split] = _dataset(images, labels, chars)
     return datasets.DatasetDict(splits)
 
