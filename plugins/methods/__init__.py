@@ -6,17 +6,21 @@ from tlarena_plugins.methods.bitfit import BitFit
 from tlarena_plugins.methods.bnm import BNM
 from tlarena_plugins.methods.cdan import CDAN, CDANE
 from tlarena_plugins.methods.coral import DeepCORAL
+from tlarena_plugins.methods.coral_dg import CORALDG
 from tlarena_plugins.methods.coral_linear import ShallowCORAL
 from tlarena_plugins.methods.dan import DAN
 from tlarena_plugins.methods.dann import DANN
+from tlarena_plugins.methods.erm import ERM
 from tlarena_plugins.methods.fine_tune import FineTune
 from tlarena_plugins.methods.fixmatch import FixMatch
+from tlarena_plugins.methods.group_dro import GroupDRO
 from tlarena_plugins.methods.jan import JAN
 from tlarena_plugins.methods.l2_sp import L2SP
 from tlarena_plugins.methods.linear_probe import LinearProbe
 from tlarena_plugins.methods.lp_ft import LPFT
 from tlarena_plugins.methods.mcc import MCC
 from tlarena_plugins.methods.mdd import MDD
+from tlarena_plugins.methods.mixstyle import MixStyle
 from tlarena_plugins.methods.partial_fine_tune import PartialFineTune
 from tlarena_plugins.methods.pseudo_label import PseudoLabel
 from tlarena_plugins.methods.scratch import Scratch
@@ -27,7 +31,8 @@ from tlarena_plugins.methods.tent import TENT
 
 METHODS = (SourceOnly, LinearProbe, FineTune, Scratch, LPFT, L2SP, PartialFineTune, BitFit,
            DANN, CDAN, CDANE, MCC, DeepCORAL, BNM, DAN, JAN, MDD,
-           ShallowCORAL, TCA, PseudoLabel, FixMatch, SHOT, AdaBN, TENT)
+           ShallowCORAL, TCA, PseudoLabel, FixMatch, SHOT, AdaBN, TENT,
+           ERM, MixStyle, CORALDG, GroupDRO)
 
 
 @tlarena.hookimpl
