@@ -5,7 +5,7 @@ pairs (records under --work, resumable: a rerun skips what is recorded), then re
 generated block of the doc from the records. Needs no data: the suite is built from installed
 packages. The text outside the generated block is written by hand and left as it is.
 
-    python benchmarks/reproduce_dg.py                                  # held-out noisy and colour, 3 seeds
+    python benchmarks/reproduce_dg.py                                  # held-out noisy, 3 seeds (~half an hour)
     python benchmarks/reproduce_dg.py --targets plain,rotated,colour,noisy
     python benchmarks/reproduce_dg.py --report-only                    # rewrite the doc from the records only
 """
@@ -107,7 +107,8 @@ def main() -> None:
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--work", type=Path, default=ROOT / ".repro-dg", help="cache and records (not committed)")
     parser.add_argument("--doc", type=Path, default=ROOT / "docs" / "reproduction.md")
-    parser.add_argument("--targets", default="noisy,colour", help="held-out domains: plain, rotated, colour, noisy")
+    parser.add_argument("--targets", default="noisy",
+                        help="held-out domains, comma-separated: plain, rotated, colour, noisy")
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--eval-points", type=int, default=1)
     parser.add_argument("--report-only", action="store_true", help="only rewrite the doc from the records")

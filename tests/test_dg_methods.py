@@ -24,7 +24,7 @@ from tlarena_plugins.embedded import domains, sources
 from conftest import table_rows
 
 DG_METHODS = ["erm", "mixstyle", "coral-dg", "group-dro"]
-HELD_OUT_PLAIN = "embedded-domains-except-plain->embedded-domains-plain"
+HELD_OUT_NOISY = "embedded-domains-except-noisy->embedded-domains-noisy"
 CHANCE = 0.1   # 10 classes
 
 
@@ -135,10 +135,11 @@ def test_the_embedded_suite_keeps_its_own_pairs():
 
 @pytest.fixture(scope="module")
 def dg_records():
-    """Each method once on the held-out plain digits at a small budget, from random LeNet weights."""
+    """Each method once on the held-out noisy digits at the suite's 200 steps, from random LeNet
+    weights (at 100 steps ERM reached 23 % on held-out plain digits: too few to show learning)."""
     arena = load_arena()
-    budget = Budget(steps=100, source_steps=None, eval_points=1)
-    specs = grid(arena, DG_METHODS, [HELD_OUT_PLAIN], "lenet", "none", [0], budget, [Setting.DG])
+    budget = Budget(steps=200, eval_points=1)
+    specs = grid(arena, DG_METHODS, [HELD_OUT_NOISY], "lenet", "none", [0], budget, [Setting.DG])
     runner = Runner(arena, torch.device("cpu"))
     return {spec.method: runner.execute(spec) for spec in specs}
 

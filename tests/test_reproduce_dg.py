@@ -1,0 +1,38 @@
+"""benchmarks/reproduce_dg.py rewrites only its own generated block of docs/reproduction.md, beside
+reproduce_digits.py's. The grid itself takes half an hour or more on a 2-core CPU; it is not run here."""
+import importlib.util
+
+from conftest import ROOT
+
+
+def _load(name):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+dg, digits = _load("reproduce_dg"), _load("reproduce_digits")
+
+
+def test_each_script_rewrites_its_own_block_and_leaves_the_other_and_the_prose(tmp_path):
+    copy = tmp_path / "reproduction.md"
+    copy.write_text(f"# Title\n\n{digits.BEGIN}\nold digits\n{digits.END}\n\n## DG\nprose\n\n"
+                    f"{dg.BEGIN}\nold dg\n{dg.END}\n\n## Gaps\nmore prose\n")
+
+    dg.write_doc(copy, f"{dg.BEGIN}\nnew dg\n{dg.END}")
+    digits.write_doc(copy, f"{digits.BEGIN}\nnew digits\n{digits.END}")
+
+    assert copy.read_text() == (f"# Title\n\n{digits.BEGIN}\nnew digits\n{digits.END}\n\n## DG\nprose\n\n"
+                                f"{dg.BEGIN}\nnew dg\n{dg.END}\n\n## Gaps\nmore prose\n")
+
+
+def test_an_empty_results_folder_gives_a_block_that_says_so(tmp_path):
+    block = dg.generated(tmp_path)
+
+    assert block.startswith(dg.BEGIN) and "No records of finished runs yet." in block and block.endswith(dg.END)
+
+
+def test_the_grid_runs_the_dg_methods_on_leave_one_domain_out_pairs_of_the_suite():
+    assert dg.pair("noisy") == "embedded-domains-except-noisy->embedded-domains-noisy"
+    assert set(dg.METHODS) == {"erm", "mixstyle", "coral-dg", "group-dro"} and dg.BASELINE in dg.METHODS
