@@ -85,6 +85,9 @@ def generated(results: Path) -> str:
         f"{int(first['protocol'])}.",
         f"Hardware: {', '.join(sorted(frame['device_name'].dropna().unique()))}; "
         f"{seconds.mean():.0f} s per run on average (training and evaluation).",
+        f"Top-1 on the source domains' own held-out validation images, at the end: "
+        f"{100 * frame['source_val_top1'].min():.1f}–{100 * frame['source_val_top1'].max():.1f} % over "
+        f"the runs (how well the pooled sources themselves are fit).",
         "", table(frame, targets), "", END,
     ]
     return "\n".join(parts)
