@@ -125,6 +125,7 @@ def test_list_pairs_shows_the_four_leave_one_domain_out_pairs_of_the_suite(cli):
     assert sorted(listed) == sorted(pair.name for pair in domains.PAIRS) and len(listed) == 4
     assert all(name.startswith("embedded-domains-except-") for name in listed)
     assert "embedded-domains-plain + embedded-domains-colour + embedded-domains-noisy" in out
+    assert out.count("domain generalization / adaptation") == 4, "a pooled source's pair says dg applies"
 
 
 def test_the_embedded_suite_keeps_its_own_pairs():

@@ -485,7 +485,10 @@ def _defaults_row(arena: Arena, suite: str) -> list[str]:
 
 
 def _kind(pair) -> str:
-    return "domain adaptation" if pair.shared_label_space else "task transfer"
+    if not pair.shared_label_space:
+        return "task transfer"
+    # a pooled source (MultiSource: its parts) is what dg needs; the adaptation settings run on it too
+    return "domain generalization / adaptation" if hasattr(pair.source, "parts") else "domain adaptation"
 
 
 def _by_suite(arena: Arena) -> dict[str, list]:
