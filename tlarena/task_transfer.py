@@ -63,7 +63,7 @@ def distillation(logits: torch.Tensor, recorded: torch.Tensor, temperature: floa
     """−Σ_c softmax(recorded / T)_c · log softmax(logits / T)_c, the mean over the batch: the
     knowledge-distillation loss of Hinton et al. (2015) as Learning without Forgetting writes it
     (eq. 2), without Hinton's T² factor."""
-    return F.cross_entropy(logits / temperature, (recorded.float() / temperature).softmax(1))
+    return F.cross_entropy(logits.float() / temperature, (recorded.float() / temperature).softmax(1))
 
 
 class Lateral(nn.Module):
