@@ -110,10 +110,10 @@ def generated(results: Path) -> str:
         return "\n".join([BEGIN, "", "No records of finished runs yet.", "", END])
     stats = cells(frame)
     first = frame.iloc[0]
-    shared = frame.drop_duplicates(["seed"])
+    shared = frame.dropna(subset=["shared_train_seconds"]).drop_duplicates(["seed"])   # scratch has none
     parts = [
         BEGIN, "",
-        f"Budget: source model (MNIST) {int(first['source_steps'])} steps, then each method "
+        f"Budget: source model (MNIST) {int(frame['source_steps'].dropna().iloc[0])} steps, then each method "
         f"{int(first['steps'])} steps, batch {int(first['batch_size'])} per stream, LeNet from random "
         f"weights at 32 × 32 px, setting `task` with 10 Fashion-MNIST labels per class to train on; "
         f"scored on the other 9,880 Fashion-MNIST test images; seeds "
@@ -155,8 +155,8 @@ def main() -> None:
                         help="data dir, cache and records (not committed)")
     parser.add_argument("--doc", type=Path, default=ROOT / "docs" / "reproduction.md")
     parser.add_argument("--seeds", default="0,1,2")
-    parser.add_argument("--steps", type=int, default=400, help="each method's steps")
-    parser.add_argument("--source-steps", type=int, default=1500, help="the shared source model's steps")
+    parser.add_argument("--steps", type=int, default=300, help="each method's steps")
+    parser.add_argument("--source-steps", type=int, default=1000, help="the shared source model's steps")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--eval-points", type=int, default=4)
     parser.add_argument("--workers", type=int, default=1)
