@@ -17,21 +17,25 @@ from tlarena_plugins.methods.group_dro import GroupDRO
 from tlarena_plugins.methods.jan import JAN
 from tlarena_plugins.methods.l2_sp import L2SP
 from tlarena_plugins.methods.linear_probe import LinearProbe
+from tlarena_plugins.methods.lwf import LwF
 from tlarena_plugins.methods.lp_ft import LPFT
 from tlarena_plugins.methods.mcc import MCC
 from tlarena_plugins.methods.mdd import MDD
 from tlarena_plugins.methods.mixstyle import MixStyle
 from tlarena_plugins.methods.partial_fine_tune import PartialFineTune
+from tlarena_plugins.methods.progressive_net import ProgressiveNet
 from tlarena_plugins.methods.pseudo_label import PseudoLabel
 from tlarena_plugins.methods.scratch import Scratch
 from tlarena_plugins.methods.shot import SHOT
 from tlarena_plugins.methods.source_only import SourceOnly
+from tlarena_plugins.methods.task_fusion import TaskFusion
 from tlarena_plugins.methods.tca import TCA
 from tlarena_plugins.methods.tent import TENT
 
 METHODS = (SourceOnly, LinearProbe, FineTune, Scratch, LPFT, L2SP, PartialFineTune, BitFit,
            DANN, CDAN, CDANE, MCC, DeepCORAL, BNM, DAN, JAN, MDD,
            ShallowCORAL, TCA, PseudoLabel, FixMatch, SHOT, AdaBN, TENT,
+           TaskFusion, LwF, ProgressiveNet,
            ERM, MixStyle, CORALDG, GroupDRO)
 
 
