@@ -16,7 +16,7 @@ class ImportanceResampling(DensityRatioMethod):
         L = Σ_{j ∈ draw} ℓ(f(x_j), y_j) / |draw|,   P(draw row i) = w(x_i) / Σ_k w(x_k),
     whose expectation is the importance-weighted risk of ``importance-weighting``. The ratio is the
     same estimate (a logistic-regression domain classifier on the source model's frozen features,
-    Bickel et al., JMLR 2009, fitted once in the phase), flattened (λ), capped at 10 × the mean.
+    Bickel et al., JMLR 2009, fitted once in the phase), flattened (λ), capped at 10 (mean 1).
     What trains: the source model's linear head on its frozen features, started from the source head,
     by SGD with the harness's schedule. Paper defaults: none for the ratio (the paper assumes the
     selection probabilities known); costing uses rejection sampling.

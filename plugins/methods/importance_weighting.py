@@ -23,7 +23,7 @@ class ImportanceWeighting(DensityRatioMethod):
     head (so step 0 is source-only), by SGD with the harness's schedule on the weighted
     cross-entropy of each source batch; the trunk and its batch-norm statistics stay fixed.
     Deviations: the model is a softmax head on fixed deep features (the papers: a model of x);
-    weights scaled to mean 1 and capped at ``clip`` = 10 × the mean (domains a linear classifier
+    weights min(s · w^λ, ``clip`` = 10) with s making their mean 1 (domains a linear classifier
     separates well give a handful of huge weights otherwise); λ a hyperparameter (default 1), not
     chosen by AIC / IWCV. Each image's features are computed once (``FeatureTable``).
     """
