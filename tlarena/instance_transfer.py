@@ -2,8 +2,9 @@
 target, written once and public for any plugin to import.
 
 ``DensityRatioMethod``, the base of methods that learn on the source model's frozen features with
-the source re-weighted by the density ratio; ``fit_domain_classifier``, a logistic regression telling target rows from source rows, whose odds
-give the density ratio w(x) = p_T(x) / p_S(x) (Bickel, Brückner & Scheffer, JMLR 2009, eq. 4);
+the source re-weighted by the density ratio; ``fit_domain_classifier``, a logistic regression
+telling target rows from source rows, whose odds give the density ratio w(x) = p_T(x) / p_S(x)
+(Bickel, Brückner & Scheffer, JMLR 2009, eq. 4);
 ``importance_weights`` (flattened, clipped, mean 1) and ``resample`` (draws ∝ w); and the pieces of
 TrAdaBoost (Dai et al., ICML 2007): ``tradaboost_beta``, ``tradaboost_update`` and ``weighted_vote``.
 The methods in ``tlarena_plugins.methods`` cite the papers.
@@ -38,7 +39,8 @@ class DomainClassifier:
     def density_ratio(self, rows: torch.Tensor) -> torch.Tensor:
         """w(x) = p(target | x) / p(source | x) · n_s / n_t, the estimate of p_T(x) / p_S(x): Bayes'
         rule with the domain priors n_t / n and n_s / n divided out."""
-        return torch.exp(self.log_odds(rows) + math.log(self.n_source / self.n_target)).float()
+        # clamped so that float32 holds every ratio (importance_weights caps them anyway)
+        return torch.exp((self.log_odds(rows) + math.log(self.n_source / self.n_target)).clamp(-80, 80)).float()
 
 
 def _design(rows: torch.Tensor, mean: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
@@ -71,7 +73,7 @@ def _fit(pooled: torch.Tensor, n_source: int, n_target: int, l2: float, iteratio
         p = torch.sigmoid(x @ theta)
         gradient = x.T @ (p - y) / len(x) + penalty * theta
         hessian = (x.T * (p * (1 - p))) @ x / len(x) + torch.diag(penalty)
-        hessian[-1, -1] += 1e-10
+        hessian[-1, -1] += 1e-10      # the unpenalized bias: defined even where every p(1 − p) is ~0
         step = torch.linalg.solve(hessian, gradient)
         size = 1.0
         while size > 1e-4 and loss(theta - size * step) > current:
