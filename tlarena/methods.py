@@ -17,6 +17,7 @@ from tlarena.settings import Setting
 FAMILIES = (
     "parameter transfer",
     "feature transfer",
+    "instance transfer",
     "task transfer",
     "domain adaptation",
     "domain generalization",

@@ -14,6 +14,8 @@ from tlarena_plugins.methods.erm import ERM
 from tlarena_plugins.methods.fine_tune import FineTune
 from tlarena_plugins.methods.fixmatch import FixMatch
 from tlarena_plugins.methods.group_dro import GroupDRO
+from tlarena_plugins.methods.importance_resampling import ImportanceResampling
+from tlarena_plugins.methods.importance_weighting import ImportanceWeighting
 from tlarena_plugins.methods.jan import JAN
 from tlarena_plugins.methods.l2_sp import L2SP
 from tlarena_plugins.methods.linear_probe import LinearProbe
@@ -31,10 +33,12 @@ from tlarena_plugins.methods.source_only import SourceOnly
 from tlarena_plugins.methods.task_fusion import TaskFusion
 from tlarena_plugins.methods.tca import TCA
 from tlarena_plugins.methods.tent import TENT
+from tlarena_plugins.methods.tradaboost import TrAdaBoost
 
 METHODS = (SourceOnly, LinearProbe, FineTune, Scratch, LPFT, L2SP, PartialFineTune, BitFit,
            DANN, CDAN, CDANE, MCC, DeepCORAL, BNM, DAN, JAN, MDD,
-           ShallowCORAL, TCA, PseudoLabel, FixMatch, SHOT, AdaBN, TENT,
+           ShallowCORAL, TCA, ImportanceWeighting, ImportanceResampling, TrAdaBoost,
+           PseudoLabel, FixMatch, SHOT, AdaBN, TENT,
            TaskFusion, LwF, ProgressiveNet,
            ERM, MixStyle, CORALDG, GroupDRO)
 
