@@ -3,7 +3,7 @@ import re
 import subprocess
 import sys
 
-from conftest import ROOT
+from conftest import ROOT, SHARED_DATA, requires_shared_data
 
 
 def run_benchmark(script: str, *args: str) -> str:
@@ -40,10 +40,19 @@ def test_leaderboard_benchmark_prints_its_loading_ratios_and_render_times():
 
 def test_frozen_features_prints_each_methods_speed_up_and_both_accuracies():
     out = run_benchmark("frozen_features.py", "--model", "resnet18", "--steps", "3", "--batch", "8",
-                        "--images", "48", "--device", "cpu")
+                        "--images", "48", "--device", "cpu", "--pretrain-steps", "2")
 
     assert all(ratio(out, rf"{name}:.*speed-up ratio") > 0 for name in ("linear-probe", "coral-linear", "tca"))
     assert "top-1 reused" in out and "recomputed" in out
+
+
+@requires_shared_data
+def test_source_recipe_ablation_scores_each_variant_on_usps():
+    out = run_benchmark("source_recipe_ablation.py", "--shared", str(SHARED_DATA), "--seeds", "0",
+                        "--steps", "3", "--variants", "plain,tlarena")
+    rows = {line.split()[0]: [float(v) for v in line.split()[2:5]] for line in out.splitlines()[1:]}
+    assert set(rows) == {"plain", "tlarena"}
+    assert all(0 <= value <= 100 for scores in rows.values() for value in scores)
 
 
 def test_cli_startup_prints_each_command_beside_the_import_of_torch():
