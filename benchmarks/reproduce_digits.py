@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -24,6 +23,9 @@ import pandas as pd
 
 from tlarena.aggregate import cells
 from tlarena.records import load_results
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))   # the helpers beside this script
+from _reproduction import replace_block, tlarena  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
@@ -51,10 +53,6 @@ PUBLISHED = {
 PLAIN_LOOP = {USPS: {"source-only": "≈ 79", "dann": "86–88"}}
 
 
-def _tlarena(args: list[str], env: dict) -> None:
-    subprocess.run([sys.executable, "-m", "tlarena", *args], env=env, check=True)
-
-
 def import_data(shared: Path, data: Path, env: dict) -> None:
     """The shared files as local copies of the hub datasets the digits suite names. ../shared has
     MNIST's test set only, so it stands in for MNIST's train split too: ``mnist-2000`` is then its
@@ -66,7 +64,7 @@ def import_data(shared: Path, data: Path, env: dict) -> None:
                "Mike0307__MNIST-M": ["npz", "Mike0307/MNIST-M", f"test={mnist_m}"]}
     for folder, (fmt, hub_id, *splits) in imports.items():
         if not (data / folder).is_dir():
-            _tlarena(["--data-dir", str(data), "data", "import", fmt, "--hub-id", hub_id,
+            tlarena(["--data-dir", str(data), "data", "import", fmt, "--hub-id", hub_id,
                       *[arg for split in splits for arg in ("--split", split)]], env)
 
 
@@ -83,7 +81,7 @@ def run_grid(args, data: Path, results: Path, env: dict) -> None:
     timings = _read_json(results / "timings.json")
     for pair, methods in ORDER:
         load_before, started = os.getloadavg()[0], time.perf_counter()
-        _tlarena(["--data-dir", str(data), "run", "--pairs", pair, "--methods", ",".join(methods),
+        tlarena(["--data-dir", str(data), "run", "--pairs", pair, "--methods", ",".join(methods),
                   "--results", str(results), *budget_args(args)], env)
         key = f"{pair}: {','.join(methods)}"
         timings[key] = {"wall_seconds": time.perf_counter() - started + timings.get(key, {}).get("wall_seconds", 0),
@@ -193,15 +191,8 @@ def generated(results: Path) -> str:
 
 
 def write_doc(doc: Path, block: str) -> None:
-    """Replace the generated block of ``doc``; a doc without one gets it appended."""
-    text = doc.read_text() if doc.exists() else "# Reproduction: domain adaptation on real digits\n\n"
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + block + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    doc.parent.mkdir(parents=True, exist_ok=True)
-    doc.write_text(text)
+    """Replace this script's generated block of ``doc``; a doc without one gets it appended."""
+    replace_block(doc, block, BEGIN, END, title='# Reproduction: domain adaptation on real digits')
 
 
 def main() -> None:

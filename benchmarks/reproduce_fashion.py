@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -29,6 +28,9 @@ import pandas as pd
 
 from tlarena.aggregate import cells
 from tlarena.records import load_results
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))   # the helpers beside this script
+from _reproduction import replace_block, tlarena  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
@@ -43,10 +45,6 @@ FASHION = "zalando-datasets/fashion_mnist"
 TIMING = "timing.json"   # beside the records: the last `tlarena run` call's wall time and load
 
 
-def _tlarena(args: list[str], env: dict) -> None:
-    subprocess.run([sys.executable, "-m", "tlarena", *args], env=env, check=True)
-
-
 def import_data(shared: Path, data: Path, env: dict) -> None:
     """MNIST's test set as its train and test splits; Fashion-MNIST's test set cut into a train split
     of ``PER_CLASS`` images per class and a test split of the rest."""
@@ -56,7 +54,7 @@ def import_data(shared: Path, data: Path, env: dict) -> None:
 
     mnist = f"{shared / 'mnist/t10k-images-idx3-ubyte.gz'},{shared / 'mnist/t10k-labels-idx1-ubyte.gz'}"
     if not (data / "ylecun__mnist").is_dir():
-        _tlarena(["--data-dir", str(data), "data", "import", "idx", "--hub-id", "ylecun/mnist",
+        tlarena(["--data-dir", str(data), "data", "import", "idx", "--hub-id", "ylecun/mnist",
                   "--split", f"train={mnist}", "--split", f"test={mnist}"], env)
     target = dataset_dir(data, FASHION)
     if target.is_dir():
@@ -64,7 +62,7 @@ def import_data(shared: Path, data: Path, env: dict) -> None:
     fashion = f"{shared / 'fashion_mnist/t10k-images-idx3-ubyte.gz'},{shared / 'fashion_mnist/t10k-labels-idx1-ubyte.gz'}"
     whole_dir = data.parent / "fashion-whole"
     if not whole_dir.is_dir():
-        _tlarena(["--data-dir", str(whole_dir), "data", "import", "idx", "--hub-id", FASHION,
+        tlarena(["--data-dir", str(whole_dir), "data", "import", "idx", "--hub-id", FASHION,
                   "--split", f"test={fashion}"], env)
     whole = load_from_disk(str(dataset_dir(whole_dir, FASHION)))["test"]
     labels = np.asarray(whole["label"])
@@ -137,15 +135,8 @@ def generated(results: Path) -> str:
 
 
 def write_doc(doc: Path, block: str) -> None:
-    """Replace the generated block of ``doc``; a doc without one gets it appended."""
-    text = doc.read_text() if doc.exists() else "# Reproduction\n\n"
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + block + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    doc.parent.mkdir(parents=True, exist_ok=True)
-    doc.write_text(text)
+    """Replace this script's generated block of ``doc``; a doc without one gets it appended."""
+    replace_block(doc, block, BEGIN, END)
 
 
 def main() -> None:
@@ -171,7 +162,7 @@ def main() -> None:
         import_data(args.shared, args.work / "data", env)
         results.mkdir(parents=True, exist_ok=True)
         load_before, started = os.getloadavg()[0], time.perf_counter()
-        _tlarena(["--data-dir", str(args.work / "data"), "run", "--pairs", PAIR, "--methods", ",".join(METHODS),
+        tlarena(["--data-dir", str(args.work / "data"), "run", "--pairs", PAIR, "--methods", ",".join(METHODS),
                   "--results", str(results), *budget_args(args)], env)
         (results / TIMING).write_text(json.dumps({"wall_seconds": time.perf_counter() - started, "cores": os.cpu_count(),
                                                   "load_before": load_before, "load_after": os.getloadavg()[0]}))

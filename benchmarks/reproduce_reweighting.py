@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -28,6 +27,9 @@ import pandas as pd
 
 from tlarena.aggregate import cells
 from tlarena.records import load_results
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))   # the helpers beside this script
+from _reproduction import replace_block, tlarena  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
@@ -69,10 +71,6 @@ def skewed_usps(shared: Path, out: Path) -> dict[str, list[int]]:
     return counts
 
 
-def _tlarena(args: list[str], env: dict) -> None:
-    subprocess.run([sys.executable, "-m", "tlarena", *args], env=env, check=True)
-
-
 def prepare(shared: Path, work: Path, env: dict) -> tuple[Path, Path]:
     """The data dir (MNIST and the skewed USPS imported) and the pairs file."""
     data, pairs = work / "data", work / "pairs.toml"
@@ -87,14 +85,14 @@ def prepare(shared: Path, work: Path, env: dict) -> tuple[Path, Path]:
                                              f"test={skewed}"]}
     for folder, (fmt, hub_id, *splits) in imports.items():
         if not (data / folder).is_dir():
-            _tlarena(["--data-dir", str(data), "data", "import", fmt, "--hub-id", hub_id,
+            tlarena(["--data-dir", str(data), "data", "import", fmt, "--hub-id", hub_id,
                       *[arg for split in splits for arg in ("--split", split)]], env)
     return data, pairs
 
 
 def run_grid(args, data: Path, pairs: Path, results: Path, env: dict) -> float:
     started = time.perf_counter()
-    _tlarena(["--data-dir", str(data), "--pairs-file", str(pairs), "run", "--pairs", PAIR,
+    tlarena(["--data-dir", str(data), "--pairs-file", str(pairs), "run", "--pairs", PAIR,
               "--methods", ",".join(METHODS), "--results", str(results), "--settings", "uda",
               "--backbone", "lenet", "--seeds", args.seeds, "--steps", str(args.steps),
               "--source-steps", str(args.source_steps), "--batch-size", str(args.batch_size),
@@ -144,13 +142,7 @@ def generated(results: Path, work: Path) -> str:
 
 def write_doc(doc: Path, block: str) -> None:
     """Replace this script's generated block of ``doc``; a doc without one gets it appended."""
-    text = doc.read_text() if doc.exists() else "# Reproduction\n\n"
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + block + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    doc.write_text(text)
+    replace_block(doc, block, BEGIN, END)
 
 
 def main() -> None:

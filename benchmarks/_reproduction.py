@@ -1,0 +1,26 @@
+"""What the reproduction scripts (``benchmarks/reproduce_*.py``) share: running the CLI, and
+rewriting a script's own generated block of docs/reproduction.md."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+
+def tlarena(args: list[str], env: dict) -> None:
+    """``tlarena ARGS`` in a child process of this Python; a failure stops the script."""
+    subprocess.run([sys.executable, "-m", "tlarena", *args], env=env, check=True)
+
+
+def replace_block(doc: Path, block: str, begin: str, end: str, title: str = "# Reproduction") -> None:
+    """Replace the part of ``doc`` from ``begin`` to ``end`` with ``block`` (which holds both
+    markers); a doc without them gets the block appended. Text outside the markers, written by hand,
+    and other scripts' blocks are left as they are."""
+    text = doc.read_text() if doc.exists() else f"{title}\n\n"
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        text = head + block + rest.split(end, 1)[1]
+    else:
+        text = text.rstrip("\n") + "\n\n" + block + "\n"
+    doc.parent.mkdir(parents=True, exist_ok=True)
+    doc.write_text(text)
