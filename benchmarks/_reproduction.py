@@ -6,6 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parents[1]          # the checkout
+SHARED = ROOT.parent / "shared" / "data"            # the real data beside it
+
 
 def tlarena(args: list[str], env: dict) -> None:
     """``tlarena ARGS`` in a child process of this Python; a failure stops the script."""
