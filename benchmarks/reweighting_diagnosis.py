@@ -1,8 +1,9 @@
 """Why importance weighting does not help on MNIST → skewed USPS: do the weights follow the class prior?
 
 Reads what ``benchmarks/reproduce_reweighting.py`` left in its work dir (decoded splits, source
-models), fits the same domain classifier on each source model's frozen features as the
-``importance-weighting`` method does (its defaults), and prints, per source model: the weights'
+models), fits the same domain classifier as the ``importance-weighting`` method does (its defaults),
+once on each source model's class posteriors (the method's default, ``ratio_on = "posteriors"``) and
+once on its frozen features (``"features"``), and prints, per source model and input: the weights'
 effective sample size (as a share of the source), and per class the true prior ratio
 p_T(y) / p_S(y) beside the class's mean weight. Weights that corrected the label shift would follow
 the prior ratio.
@@ -20,7 +21,8 @@ import torch
 from safetensors.torch import load_file
 
 import tlarena_plugins.backbones  # noqa: F401  registers lenet in timm
-from tlarena.instance_transfer import effective_sample_size, fit_domain_classifier, importance_weights
+from tlarena.instance_transfer import (RATIO_INPUTS, effective_sample_size, fit_domain_classifier,
+                                       importance_weights)
 from tlarena_plugins.methods.importance_weighting import ImportanceWeighting
 from tlarena.partition import Cut
 
@@ -54,16 +56,21 @@ def main() -> None:
         model = timm.create_model("lenet", num_classes=10)
         model.load_state_dict(load_file(path))
         model.eval()
+        print(f"source model {path.stem}")
+        print("  prior ratio p_T(y)/p_S(y):          ", " ".join(f"{v:.2f}" for v in prior_ratio))
         source_features, target_features = features(model, source), features(model, target)
-        classifier = fit_domain_classifier(source_features, target_features, hp["domain_l2"])
-        weights = importance_weights(classifier.density_ratio(source_features), hp["flattening"], hp["clip"])
-        per_class = np.array([float(weights[torch.from_numpy(source_labels == c)].mean()) for c in range(10)])
-        print(f"source model {path.stem}: effective sample size {effective_sample_size(weights) / len(weights):.2f} "
-              f"of the source; correlation of class mean weight with the prior ratio "
-              f"{np.corrcoef(prior_ratio, per_class)[0, 1]:.2f}")
-        print("  prior ratio p_T(y)/p_S(y):", " ".join(f"{v:.2f}" for v in prior_ratio))
-        print("  mean weight of the class: ", " ".join(f"{v:.2f}" for v in per_class))
-
+        for ratio_on in RATIO_INPUTS:
+            source_rows, target_rows = source_features, target_features
+            if ratio_on == "posteriors":
+                with torch.no_grad():
+                    source_rows, target_rows = (model.get_classifier()(rows).softmax(1)
+                                                for rows in (source_rows, target_rows))
+            classifier = fit_domain_classifier(source_rows, target_rows, hp["domain_l2"])
+            weights = importance_weights(classifier.density_ratio(source_rows), hp["flattening"], hp["clip"])
+            per_class = np.array([float(weights[torch.from_numpy(source_labels == c)].mean()) for c in range(10)])
+            print(f"  mean weight of the class ({ratio_on:>10}):", " ".join(f"{v:.2f}" for v in per_class),
+                  f"  correlation {np.corrcoef(prior_ratio, per_class)[0, 1]:.2f}, effective sample size "
+                  f"{effective_sample_size(weights) / len(weights):.2f} of the source")
 
 if __name__ == "__main__":
     main()

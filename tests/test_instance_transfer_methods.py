@@ -12,7 +12,8 @@ import torch
 
 from tlarena import Setting
 from tlarena.grid import grid
-from tlarena.instance_transfer import (effective_sample_size, fit_domain_classifier, importance_weights, resample,
+from tlarena.methods import Network, SourceImages, TargetImages
+from tlarena.instance_transfer import (DensityRatioMethod, effective_sample_size, fit_domain_classifier, importance_weights, resample,
                                        round_beta, tradaboost_beta, tradaboost_update, weighted_vote)
 from tlarena.plugins import load_arena
 from tlarena.runner import Runner
@@ -61,6 +62,69 @@ def test_resampling_draws_each_row_in_proportion_to_its_weight():
     rows = resample(weights, 200_000, torch.Generator().manual_seed(0))
     frequencies = torch.bincount(rows, minlength=5).float() / len(rows)
     assert torch.allclose(frequencies, weights / weights.sum(), atol=0.005) and frequencies[4] == 0
+
+
+class _IdentityTrunk(torch.nn.Module):
+    """A timm-like model whose features are its inputs and whose head is ``head``."""
+
+    def __init__(self, head: torch.nn.Linear):
+        super().__init__()
+        self.num_features, self.fc = head.in_features, head
+
+    def forward_features(self, x):
+        return x
+
+    def forward_head(self, x, pre_logits=False):
+        return x if pre_logits else self.fc(x)
+
+    def get_classifier(self):
+        return self.fc
+
+
+def _label_and_style_shift(seed: int):
+    """Two classes told apart by column 0 (±2); column 1 is style, N(0, 1) in the source and N(5, 1) in
+    the target, so a domain classifier on the features separates the domains almost perfectly. The
+    source is balanced, the target 90 % class 0: the label-shift ratio is 1.8 for class 0, 0.2 for 1."""
+    g = torch.Generator().manual_seed(seed)
+
+    def domain(counts, style):
+        labels = torch.cat([torch.full((n,), c) for c, n in enumerate(counts)])
+        rows = torch.stack([4.0 * labels - 2 + torch.randn(len(labels), generator=g),
+                            style + torch.randn(len(labels), generator=g)], 1)
+        return rows, labels
+
+    return domain((1000, 1000), 0.0), domain((900, 100), 5.0)
+
+
+def _weights_after_the_phase(ratio_on: str) -> tuple[torch.Tensor, torch.Tensor]:
+    (source, labels), (target, _) = _label_and_style_shift(0)
+    head = torch.nn.Linear(2, 2)
+    with torch.no_grad():       # the Bayes classifier of the balanced source: style plays no part
+        head.weight.copy_(torch.tensor([[-2.0, 0.0], [2.0, 0.0]]))
+        head.bias.zero_()
+    method = DensityRatioMethod(Network(_IdentityTrunk(head)), 2, {**DensityRatioMethod.hparams, "ratio_on": ratio_on})
+    batches = lambda size: ((source[i:i + size], labels[i:i + size]) for i in range(0, len(source), size))
+    with torch.no_grad():       # as the harness runs a phase
+        method.phase(TargetImages(len(target), lambda size: (target[i:i + size] for i in range(0, len(target), size))),
+                     SourceImages(len(source), batches))
+    return method.source_weights, method.source_labels
+
+
+def test_on_posteriors_the_weights_recover_a_label_shift_that_style_hides_from_features():
+    weights, labels = _weights_after_the_phase(DensityRatioMethod.hparams["ratio_on"])
+    assert DensityRatioMethod.hparams["ratio_on"] == "posteriors"
+    class_means = torch.stack([weights[labels == c].mean() for c in (0, 1)])
+    assert torch.allclose(class_means, torch.tensor([1.8, 0.2]), atol=0.15)
+    assert effective_sample_size(weights) > 0.5 * len(weights)
+    # on the features the style takes the weight: capped, it leaves the classes' ratio far from 9 : 1
+    on_features, _ = _weights_after_the_phase("features")
+    assert on_features[labels == 0].mean() < 1.5 and effective_sample_size(on_features) < 0.4 * len(on_features)
+
+
+def test_an_unknown_ratio_input_is_refused_when_the_method_is_built():
+    head = torch.nn.Linear(2, 2)
+    with pytest.raises(ValueError, match="ratio_on must be one of posteriors, features"):
+        DensityRatioMethod(Network(_IdentityTrunk(head)), 2, {**DensityRatioMethod.hparams, "ratio_on": "pixels"})
 
 
 def test_tradaboost_beta_is_the_papers_formula():

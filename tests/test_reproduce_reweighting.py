@@ -1,6 +1,7 @@
 """benchmarks/reproduce_reweighting.py: the skewed USPS copy it builds, and that it rewrites only its
 own generated block of docs/reproduction.md. The runs themselves take minutes; they are not run here."""
 import importlib.util
+import json
 
 import h5py
 import numpy as np
@@ -43,3 +44,14 @@ def test_the_doc_keeps_the_text_and_other_generated_blocks_around_its_own(tmp_pa
 def test_an_empty_results_folder_gives_a_block_that_says_so(tmp_path):
     block = reproduce.generated(tmp_path, tmp_path)
     assert block.startswith(reproduce.BEGIN) and "No records of finished runs yet." in block and block.endswith(reproduce.END)
+
+
+def test_each_run_lands_in_its_row_the_defaults_or_the_ablation_its_one_changed_hyperparameter_names():
+    defaults = {"lr": 0.01, "flattening": 1.0, "ratio_on": "posteriors"}
+    row = lambda method, **changed: reproduce.variant(method, json.dumps({**defaults, **changed}), defaults)
+    assert row("importance-weighting") == "importance-weighting"
+    assert row("importance-weighting", flattening=0) == "importance-weighting, weights off (flattening = 0)"
+    assert row("importance-weighting", ratio_on="features") == "importance-weighting, ratio on features"
+    assert row("importance-weighting", lr=0.1) is None                       # not a row of the table
+    assert row("importance-weighting", flattening=0, ratio_on="features") is None
+    assert row("importance-resampling", flattening=0) is None                 # the ablations are IW's

@@ -15,14 +15,16 @@ class ImportanceResampling(DensityRatioMethod):
     ∝ w(x) = p_T(x) / p_S(x), then minimize the plain loss
         L = Σ_{j ∈ draw} ℓ(f(x_j), y_j) / |draw|,   P(draw row i) = w(x_i) / Σ_k w(x_k),
     whose expectation is the importance-weighted risk of ``importance-weighting``. The ratio is the
-    same estimate (a logistic-regression domain classifier on the source model's frozen features,
-    Bickel et al., JMLR 2009, fitted once in the phase), flattened (λ), capped at 10 (mean 1).
+    same estimate (a logistic-regression domain classifier, Bickel et al., JMLR 2009, fitted once in
+    the phase on the source model's class posteriors, see ``DensityRatioMethod``), flattened (λ),
+    capped at 10 (mean 1).
     What trains: the source model's linear head on its frozen features, started from the source head,
     by SGD with the harness's schedule. Paper defaults: none for the ratio (the paper assumes the
     selection probabilities known); costing uses rejection sampling.
     Deviations: each step draws its batch-size source rows with replacement from the whole source
     (sampling with replacement, not rejection sampling), ignoring the stream's uniform draw; the model
-    is a softmax head on fixed deep features. Each image's features are computed once.
+    is a softmax head on fixed deep features, with weight decay 5·10⁻² (as ``importance-weighting``);
+    the ratio is estimated on posteriors, not x. Each image's features are computed once.
     """
 
     name = "importance-resampling"

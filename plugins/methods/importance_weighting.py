@@ -16,16 +16,19 @@ class ImportanceWeighting(DensityRatioMethod):
     over the labeled source (x_i, y_i). The density ratio is estimated with a probabilistic domain
     classifier (Bickel, Brückner & Scheffer, "Discriminative Learning under Covariate Shift", JMLR 10,
     2009, eq. 4): w(x) = p(target | x) / p(source | x) · n_s / n_t, p from an L2-regularized logistic
-    regression fitted (Newton's method) on the source model's frozen features of every source and
-    target training image, once, in the phase. Paper defaults: λ = 1 is unbiased, λ < 1 trades bias
-    for variance (Shimodaira picks it by AIC, Sugiyama et al. by importance-weighted CV); no clip.
+    regression fitted (Newton's method) once, in the phase, on every source and target training image.
+    Paper defaults: λ = 1 is unbiased, λ < 1 trades bias for variance (Shimodaira picks it by AIC,
+    Sugiyama et al. by importance-weighted CV); no clip.
     What trains: the source model's linear head on its frozen features, started from the source
     head (so step 0 is source-only), by SGD with the harness's schedule on the weighted
     cross-entropy of each source batch; the trunk and its batch-norm statistics stay fixed.
-    Deviations: the model is a softmax head on fixed deep features (the papers: a model of x);
-    weights min(s · w^λ, ``clip`` = 10) with s making their mean 1 (domains a linear classifier
-    separates well give a handful of huge weights otherwise); λ a hyperparameter (default 1), not
-    chosen by AIC / IWCV. Each image's features are computed once (``FeatureTable``).
+    Deviations: the domain classifier sees the source model's class posteriors p_S(y | x)
+    (``ratio_on = "features"``: its frozen features; the papers: x), which estimates the ratio of a
+    label shift, Σ_y w(y) p_S(y | x), without the style that separates the domains (see
+    ``DensityRatioMethod``); the model is a softmax head on fixed deep features, with weight decay
+    5·10⁻² (Byrd & Lipton, ICML 2019: without a regularizer the weights change nothing on separable
+    features); weights min(s · w^λ, ``clip`` = 10) with s making their mean 1; λ a hyperparameter
+    (default 1), not chosen by AIC / IWCV. Each image's features are computed once (``FeatureTable``).
     """
 
     name = "importance-weighting"
