@@ -7,11 +7,16 @@ packages. The text outside the generated block is written by hand and left as it
 
     python benchmarks/reproduce_dg.py                                  # held-out noisy, 3 seeds (~half an hour)
     python benchmarks/reproduce_dg.py --targets plain,rotated,colour,noisy
+    python benchmarks/reproduce_dg.py --targets plain,rotated,colour,noisy --steps 600 --lr 0.05   # sources fit
     python benchmarks/reproduce_dg.py --report-only                    # rewrite the doc from the records only
+
+Each budget keeps its records in its own folder (``records`` for the suite's defaults,
+``records-<steps>-lr<lr>`` otherwise); the doc gets one table per folder.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -39,9 +44,11 @@ def run_grid(args, results: Path, env: dict) -> None:
     """Target by target, so an interrupted grid leaves whole held-out domains behind it."""
     for target in args.targets.split(","):
         started = time.perf_counter()
+        budget = ["--steps", str(args.steps)] if args.steps else []
+        budget += [arg for m in METHODS for arg in ("--hp", f"{m}.lr={args.lr}")] if args.lr else []
         tlarena(["run", "--suite", SUITE, "--settings", "dg", "--pairs", pair(target),
                  "--methods", ",".join(METHODS), "--seeds", args.seeds, "--eval-points", str(args.eval_points),
-                 "--device", "cpu", "--results", str(results)], env)
+                 "--device", "cpu", "--results", str(results), *budget], env)
         print(f"{target}: {(time.perf_counter() - started) / 60:.1f} min", flush=True)
 
 
@@ -68,29 +75,43 @@ def table(frame: pd.DataFrame, targets: list[str]) -> str:
     return "\n".join(rows)
 
 
-def generated(results: Path) -> str:
+def records_folder(work: Path, steps: int | None, lr: float | None) -> Path:
+    """Where one budget's records go: ``records`` for the suite's defaults."""
+    if not steps and not lr:
+        return work / "records"
+    return work / f"records-{steps or 'default'}-lr{lr or 'default'}"
+
+
+def generated(work: Path) -> str:
+    """One table per records folder under ``work`` (one per budget), the suite's defaults first."""
+    sections = [section(folder) for folder in sorted(work.glob("records*")) if folder.is_dir()]
+    sections = [text for text in sections if text]
+    if not sections:
+        return "\n".join([BEGIN, "", "No records of finished runs yet.", "", END])
+    return "\n".join([BEGIN, "", *sections, END])
+
+
+def section(results: Path) -> str | None:
     frame, _ = load_results(results)
     frame = frame[(frame["status"] == "ok") & frame["pair"].str.startswith(SUITE)] if not frame.empty else frame
     if frame.empty:
-        return "\n".join([BEGIN, "", "No records of finished runs yet.", "", END])
+        return None
     targets = sorted({name.rsplit(f"->{SUITE}-", 1)[1] for name in frame["pair"].unique()})
     first = frame.iloc[0]
     seconds = frame["train_seconds"] + frame["eval_seconds"]
-    parts = [
-        BEGIN, "",
-        f"Budget: each method {int(first['steps'])} steps from random LeNet weights at 32 × 32 px, batch "
-        f"{int(first['batch_size'])} drawn from the three pooled source domains, setting `dg`, scored on "
-        f"the held-out domain's 1,000 test images; seeds "
+    rates = sorted({json.loads(h).get("lr") for h in frame["hparams"]})
+    return "\n".join([
+        f"Budget: each method {int(first['steps'])} steps at lr {', '.join(f'{r:g}' for r in rates)} from random "
+        f"LeNet weights at 32 × 32 px, batch {int(first['batch_size'])} drawn from the three pooled source "
+        f"domains, setting `dg`, scored on the held-out domain's 1,000 test images; seeds "
         f"{', '.join(str(s) for s in sorted(frame['seed'].unique()))}; records of protocol "
-        f"{int(first['protocol'])}.",
+        f"{int(first['protocol'])} (`{results.name}/`).",
         f"Hardware: {', '.join(sorted(frame['device_name'].dropna().unique()))}; "
         f"{seconds.mean():.0f} s per run on average (training and evaluation).",
         f"Top-1 on the source domains' own held-out validation images, at the end: "
         f"{100 * frame['source_val_top1'].min():.1f}–{100 * frame['source_val_top1'].max():.1f} % over "
         f"the runs (how well the pooled sources themselves are fit).",
-        "", table(frame, targets), "", END,
-    ]
-    return "\n".join(parts)
+        "", table(frame, targets), ""])
 
 
 def write_doc(doc: Path, block: str) -> None:
@@ -107,16 +128,18 @@ def main() -> None:
                         help="held-out domains, comma-separated: plain, rotated, colour, noisy")
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--eval-points", type=int, default=1)
+    parser.add_argument("--steps", type=int, help="each method's steps (default: the suite's)")
+    parser.add_argument("--lr", type=float, help="every method's learning rate (default: each method's own)")
     parser.add_argument("--report-only", action="store_true", help="only rewrite the doc from the records")
     args = parser.parse_args()
-    results = args.work / "records"
+    results = records_folder(args.work, args.steps, args.lr)
     env = {**os.environ, "HF_HUB_OFFLINE": "1",
            "TLARENA_CACHE": os.environ.get("TLARENA_CACHE", str(args.work / "cache"))}
     if not args.report_only:
         results.mkdir(parents=True, exist_ok=True)
         run_grid(args, results, env)
-    write_doc(args.doc, generated(results))
-    print(f"wrote {args.doc} from {results}")
+    write_doc(args.doc, generated(args.work))
+    print(f"wrote {args.doc} from {args.work}")
 
 
 if __name__ == "__main__":

@@ -36,3 +36,12 @@ def test_an_empty_results_folder_gives_a_block_that_says_so(tmp_path):
 def test_the_grid_runs_the_dg_methods_on_leave_one_domain_out_pairs_of_the_suite():
     assert dg.pair("noisy") == "embedded-domains-except-noisy->embedded-domains-noisy"
     assert set(dg.METHODS) == {"erm", "mixstyle", "coral-dg", "group-dro"} and dg.BASELINE in dg.METHODS
+
+
+def test_each_budget_keeps_its_records_in_its_own_folder(tmp_path):
+    assert dg.records_folder(tmp_path, None, None) == tmp_path / "records"
+    assert dg.records_folder(tmp_path, 600, 0.05) == tmp_path / "records-600-lr0.05"
+    assert dg.records_folder(tmp_path, 600, None) == tmp_path / "records-600-lrdefault"
+    (tmp_path / "records").mkdir()
+    (tmp_path / "records-600-lr0.05").mkdir()           # folders without records add no table
+    assert "No records of finished runs yet." in dg.generated(tmp_path)
