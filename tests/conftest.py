@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
@@ -26,6 +27,24 @@ def isolated_cache(tmp_path_factory):
     cache = os.environ.get("TLARENA_TEST_CACHE") or str(tmp_path_factory.mktemp("tlarena-cache"))
     os.environ["TLARENA_CACHE"] = cache
     return Path(cache)
+
+
+class IdentityTrunk(torch.nn.Module):
+    """A timm-like model whose features are its inputs and whose head is ``head``: a method built on
+    it (``Network(IdentityTrunk(head))``) sees exactly the feature rows a test gives it."""
+
+    def __init__(self, head: torch.nn.Linear):
+        super().__init__()
+        self.num_features, self.fc = head.in_features, head
+
+    def forward_features(self, x):
+        return x
+
+    def forward_head(self, x, pre_logits=False):
+        return x if pre_logits else self.fc(x)
+
+    def get_classifier(self):
+        return self.fc
 
 
 class CliResult:

@@ -13,12 +13,14 @@ from tlarena import Setting
 from tlarena.adaptation import jmmd, mk_mmd
 from tlarena.feature_transfer import FeatureTable, coral_recolouring, transfer_components
 from tlarena.grid import grid
+from tlarena.methods import Batch, Network, SourceImages, TargetImages
 from tlarena.plugins import load_arena
 from tlarena.runner import Runner
 from tlarena.spec import Budget
 from tlarena_plugins.methods.mdd import margin_disparity
+from tlarena_plugins.methods.tca import TCA
 
-from conftest import table_rows
+from conftest import IdentityTrunk, table_rows
 
 METHODS = {"jan": "domain adaptation", "mdd": "domain adaptation", "coral-linear": "feature transfer",
            "tca": "feature transfer"}
@@ -72,6 +74,25 @@ def test_a_feature_table_computes_each_row_once_and_gives_the_same_features_as_r
     first = table(images, torch.tensor([5, 1, 7, 2]))
     again = table(images[[1, 0]], torch.tensor([1, 5]))
     assert torch.equal(first, images * 2) and torch.equal(again, images[[1, 0]] * 2) and calls == [4]
+
+
+def test_tca_reusing_features_maps_each_source_row_once_and_steps_as_recomputing_does():
+    source, target = _gaussian(300, 8, 0), _gaussian(200, 8, 1) + 1.0
+    labels = (source[:, 0] > 0).long()
+
+    def fitted(method_cls):
+        torch.manual_seed(0)
+        method = method_cls(Network(IdentityTrunk(torch.nn.Linear(8, 2))), 2, dict(TCA.hparams))
+        with torch.no_grad():
+            method.phase(TargetImages(len(target), lambda size: iter([target])),
+                         SourceImages(len(source), lambda size: iter([(source, labels)])))
+        return method
+
+    reusing, recomputing = fitted(TCA), fitted(type("Recomputing", (TCA,), {"reuse_features": False}))
+    rows = torch.tensor([4, 17, 250, 3])
+    batch = Batch(source=(source[rows], labels[rows]), rows={"source": rows})
+    reusing.components = None          # a step that mapped its batch again would fail here
+    assert torch.allclose(reusing.training_step(batch), recomputing.training_step(batch), atol=1e-5)
 
 
 def test_each_method_runs_in_uda_only_in_its_family():

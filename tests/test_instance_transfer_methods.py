@@ -19,6 +19,8 @@ from tlarena.plugins import load_arena
 from tlarena.runner import Runner
 from tlarena.spec import Budget
 
+from conftest import IdentityTrunk
+
 METHODS = {"importance-weighting": {Setting.UDA}, "importance-resampling": {Setting.UDA},
            "tradaboost": {Setting.FEW_SHOT, Setting.SUPERVISED}}
 CHANCE = 0.1   # 10 classes
@@ -64,23 +66,6 @@ def test_resampling_draws_each_row_in_proportion_to_its_weight():
     assert torch.allclose(frequencies, weights / weights.sum(), atol=0.005) and frequencies[4] == 0
 
 
-class _IdentityTrunk(torch.nn.Module):
-    """A timm-like model whose features are its inputs and whose head is ``head``."""
-
-    def __init__(self, head: torch.nn.Linear):
-        super().__init__()
-        self.num_features, self.fc = head.in_features, head
-
-    def forward_features(self, x):
-        return x
-
-    def forward_head(self, x, pre_logits=False):
-        return x if pre_logits else self.fc(x)
-
-    def get_classifier(self):
-        return self.fc
-
-
 def _label_and_style_shift(seed: int):
     """Two classes told apart by column 0 (±2); column 1 is style, N(0, 1) in the source and N(5, 1) in
     the target, so a domain classifier on the features separates the domains almost perfectly. The
@@ -102,7 +87,7 @@ def _weights_after_the_phase(ratio_on: str) -> tuple[torch.Tensor, torch.Tensor]
     with torch.no_grad():       # the Bayes classifier of the balanced source: style plays no part
         head.weight.copy_(torch.tensor([[-2.0, 0.0], [2.0, 0.0]]))
         head.bias.zero_()
-    method = DensityRatioMethod(Network(_IdentityTrunk(head)), 2, {**DensityRatioMethod.hparams, "ratio_on": ratio_on})
+    method = DensityRatioMethod(Network(IdentityTrunk(head)), 2, {**DensityRatioMethod.hparams, "ratio_on": ratio_on})
     batches = lambda size: ((source[i:i + size], labels[i:i + size]) for i in range(0, len(source), size))
     with torch.no_grad():       # as the harness runs a phase
         method.phase(TargetImages(len(target), lambda size: (target[i:i + size] for i in range(0, len(target), size))),
@@ -124,7 +109,7 @@ def test_on_posteriors_the_weights_recover_a_label_shift_that_style_hides_from_f
 def test_an_unknown_ratio_input_is_refused_when_the_method_is_built():
     head = torch.nn.Linear(2, 2)
     with pytest.raises(ValueError, match="ratio_on must be one of posteriors, features"):
-        DensityRatioMethod(Network(_IdentityTrunk(head)), 2, {**DensityRatioMethod.hparams, "ratio_on": "pixels"})
+        DensityRatioMethod(Network(IdentityTrunk(head)), 2, {**DensityRatioMethod.hparams, "ratio_on": "pixels"})
 
 
 def test_tradaboost_beta_is_the_papers_formula():

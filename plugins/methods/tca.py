@@ -22,7 +22,8 @@ class TCA(FrozenFeatureMethod):
     is cubic in |X|), the rest of the source mapped out of sample by k(x, X) W.
     Deviations: the features are the source model's; each component standardized over X; the
     classifier is softmax regression trained by SGD with the harness's schedule (the paper: SVM or
-    1-NN). Before its phase (step 0 of the curve) it predicts with the source model.
+    1-NN). Before its phase (step 0 of the curve) it predicts with the source model. Each source
+    row is mapped to z(x) once, after the phase, and the mapped rows are reused every step.
     """
 
     name = "tca"
@@ -37,6 +38,7 @@ class TCA(FrozenFeatureMethod):
         super().__init__(network, num_classes, hparams)
         self.classifier = nn.Linear(hparams["components"], num_classes)
         self.components = None
+        self.mapped_source = None       # z(x) of every source row, once the mapping is fitted
 
     def phase(self, target: tlarena.TargetImages, source: tlarena.SourceImages) -> None:
         source_features = self.tables["source"].fill(images for images, _ in source.batches())
@@ -45,10 +47,16 @@ class TCA(FrozenFeatureMethod):
         self.components = transfer_components(_subsample(source_features, per_domain),
                                               _subsample(target_features, per_domain),
                                               self.hp["components"], self.hp["mu"])
+        if self.reuse_features:         # the mapping is fixed from here on: map each source row once
+            self.mapped_source = self.components(source_features)
 
     def training_step(self, batch: tlarena.Batch) -> torch.Tensor:
-        features, labels = self.labeled_features(batch, "source")
-        return F.cross_entropy(self.classifier(self.components(features)), labels)
+        if self.mapped_source is None:
+            features, labels = self.labeled_features(batch, "source")
+            return F.cross_entropy(self.classifier(self.components(features)), labels)
+        _, labels = batch.source
+        mapped = self.mapped_source[batch.rows["source"].to(self.mapped_source.device)]
+        return F.cross_entropy(self.classifier(mapped), labels)
 
     def predict(self, x: torch.Tensor) -> torch.Tensor:
         if self.components is None:
