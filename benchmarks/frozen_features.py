@@ -12,7 +12,7 @@ compares figures above chance; both runs of a method start from the same weights
 features. Target: ≥ 5× at the defaults, the same accuracy.
 
     python benchmarks/frozen_features.py [--model resnet18] [--steps 200] [--batch 64] [--images 512]
-                                         [--pretrain-steps 100]
+                                         [--pretrain-steps 100] [--threads N]
 """
 from __future__ import annotations
 
@@ -92,7 +92,11 @@ def main() -> None:
     parser.add_argument("--pretrain-steps", type=int, default=100,
                         help="source training of the network before it is frozen (untimed)")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--threads", type=int, help="torch's CPU threads (default: torch's own choice); 1 "
+                        "keeps a job on another core from stalling torch's thread pool")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     data = (_blobs(args.images, 0, 0), _blobs(args.images, 2, 1), _blobs(args.images // 2, 2, 2))
     weights = _source_model(args.model, data[0], args.pretrain_steps, args.batch)

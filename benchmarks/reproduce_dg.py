@@ -53,13 +53,16 @@ def run_grid(args, results: Path, env: dict) -> None:
 
 
 def table(frame: pd.DataFrame, targets: list[str]) -> str:
-    """Mean ± std of top-1 over seeds per method and held-out domain, and each method's mean
-    paired difference to ERM (same pair, same seed)."""
+    """Mean ± std of top-1 over seeds per method and held-out domain, each method's mean paired
+    difference to ERM (same pair, same seed), and with several held-out domains DomainBed's summary:
+    the average over them of the per-domain means, and its difference to ERM's."""
+    summary = len(targets) > 1
     rows = ["| method | " + " | ".join(f"→ {t}: top-1 % (seeds)" for t in targets) + " | "
-            + " | ".join(f"Δ ERM → {t}" for t in targets) + " |",
-            "|---|" + "---|" * (2 * len(targets))]
+            + " | ".join(f"Δ ERM → {t}" for t in targets) + (" | average | Δ ERM average |" if summary else " |"),
+            "|---|" + "---|" * (2 * len(targets) + 2 * summary)]
+    averages = {}
     for method in METHODS:
-        cells, gaps = [], []
+        cells, gaps, means = [], [], []
         for target in targets:
             runs = frame[(frame["pair"] == pair(target)) & (frame["method"] == method)].set_index("seed")["top1"]
             base = frame[(frame["pair"] == pair(target)) & (frame["method"] == BASELINE)].set_index("seed")["top1"]
@@ -69,9 +72,16 @@ def table(frame: pd.DataFrame, targets: list[str]) -> str:
                 continue
             std = f"{100 * runs.std():.1f}" if len(runs) > 1 else "–"
             cells.append(f"{100 * runs.mean():.1f} ± {std} ({len(runs)})")
+            means.append(100 * runs.mean())
             paired = (runs - base).dropna()
             gaps.append("–" if method == BASELINE or paired.empty else f"{100 * paired.mean():+.1f}")
-        rows.append(f"| {method} | " + " | ".join(cells) + " | " + " | ".join(gaps) + " |")
+        row = f"| {method} | " + " | ".join(cells) + " | " + " | ".join(gaps) + " |"
+        if summary:
+            averages[method] = sum(means) / len(means) if len(means) == len(targets) else None
+            average, base = averages[method], averages.get(BASELINE)
+            row += (f" {average:.1f} |" if average is not None else " – |")
+            row += (" – |" if method == BASELINE or average is None or base is None else f" {average - base:+.1f} |")
+        rows.append(row)
     return "\n".join(rows)
 
 

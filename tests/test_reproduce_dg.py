@@ -45,3 +45,16 @@ def test_each_budget_keeps_its_records_in_its_own_folder(tmp_path):
     (tmp_path / "records").mkdir()
     (tmp_path / "records-600-lr0.05").mkdir()           # folders without records add no table
     assert "No records of finished runs yet." in dg.generated(tmp_path)
+
+
+def test_with_several_held_out_domains_the_table_averages_them_as_domainbed_does():
+    import pandas as pd
+
+    runs = [(dg.pair(t), m, seed, top1) for t, m, top1 in
+            [("noisy", "erm", 0.50), ("plain", "erm", 0.90), ("noisy", "coral-dg", 0.60), ("plain", "coral-dg", 0.86)]
+            for seed in (0, 1)]
+    frame = pd.DataFrame(runs, columns=["pair", "method", "seed", "top1"])
+    rows = {line.split(" | ")[0].strip("| "): line for line in dg.table(frame, ["noisy", "plain"]).splitlines()}
+    assert rows["erm"].endswith("| 70.0 | – |")
+    assert rows["coral-dg"].endswith("| +10.0 | -4.0 | 73.0 | +3.0 |")
+    assert rows["mixstyle"].endswith("| – | – |")                       # not run: no average
