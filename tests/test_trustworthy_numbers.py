@@ -110,6 +110,13 @@ def test_a_bad_hp_is_one_line_and_exit_2(cli, tmp_path, value, message):
     assert result.code == 2 and message in result.err and not tmp_path.exists() or not any(tmp_path.iterdir())
 
 
+def test_a_categorical_hp_outside_its_choices_is_refused_before_any_run(cli, tmp_path):
+    result = cli("run", "--methods", "importance-weighting", "--pairs", "uci-digits->synth-digits", "--hp",
+                 "importance-weighting.ratio_on=pixels", "--results", str(tmp_path))
+    assert result.code == 2 and "importance-weighting's ratio_on is one of posteriors, features" in result.err
+    assert not tmp_path.exists() or not any(tmp_path.iterdir())
+
+
 def test_every_record_scores_every_selection_rule_that_applies(cli, tmp_path):
     cli("run", "--methods", "fine-tune,source-only", "--pairs", "uci-digits->uci-digits-rotated",
         "--settings", "few-shot,uda", *TINY, "--results", str(tmp_path))

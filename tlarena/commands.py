@@ -322,6 +322,10 @@ def _hp_overrides(arena: Arena, items: list[str], methods: list[str]) -> dict[st
             value = json.loads(text)
         except ValueError:
             value = text
+        choices = method.search_space.get(name)
+        if isinstance(method.hparams[name], str) and isinstance(choices, list) and value not in choices:
+            # a text hyperparameter with listed choices is categorical: refuse others before any run
+            raise UsageError(f"--hp {item!r}: {method_name}'s {name} is one of {', '.join(map(str, choices))}")
         overrides.setdefault(method_name, {})[name] = value
     return overrides
 
