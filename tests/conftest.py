@@ -21,14 +21,6 @@ requires_shared_data = pytest.mark.skipif(
     not SHARED_DATA.is_dir(), reason=f"real data not found at {SHARED_DATA} (../shared/data is absent)")
 
 
-def pytest_configure(config):
-    """Under pytest-xdist, each worker's torch gets its share of the cores, not all of them: N
-    workers of all-core thread pools on the same cores slow each other down."""
-    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
-    if workers > 1:
-        torch.set_num_threads(max(1, (os.cpu_count() or 1) // workers))
-
-
 @pytest.fixture(scope="session", autouse=True)
 def isolated_cache(tmp_path_factory):
     """Datasets and source models go to a per-session cache, never the user's ~/.cache."""
