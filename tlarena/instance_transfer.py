@@ -151,6 +151,9 @@ def weighted_vote(predictions: torch.Tensor, betas: list[float], num_classes: in
     return torch.einsum("r,rnc->nc", votes, one_hot)
 
 
+RATIO_INPUTS = ("posteriors", "features")     # what the domain classifier of ``DensityRatioMethod`` sees
+
+
 class DensityRatioMethod(FrozenFeatureMethod):
     """Base of the importance methods: the source model's trunk frozen, its head trained further on
     the source (starting where the source model left it), the source re-weighted by w(x). The phase
@@ -180,7 +183,7 @@ class DensityRatioMethod(FrozenFeatureMethod):
     hparams = {"lr": 0.01, "weight_decay": 5e-2, "domain_l2": 1e-2, "flattening": 1.0, "clip": 10.0,
                "ratio_on": "posteriors"}
     search_space = {"lr": ("log", 1e-3, 0.05), "domain_l2": ("log", 1e-3, 1.0), "flattening": ("uniform", 0.3, 1.0),
-                    "ratio_on": ["posteriors", "features"]}
+                    "ratio_on": list(RATIO_INPUTS)}
 
     def __init__(self, network, num_classes, hparams):
         super().__init__(network, num_classes, hparams)
@@ -198,9 +201,6 @@ class DensityRatioMethod(FrozenFeatureMethod):
         classifier = fit_domain_classifier(source_rows, target_rows, self.hp["domain_l2"])
         self.source_weights = importance_weights(classifier.density_ratio(source_rows),
                                                  self.hp["flattening"], self.hp["clip"])
-
-
-RATIO_INPUTS = ("posteriors", "features")
 
 
 def fill_source_table(method: FrozenFeatureMethod, source: SourceImages) -> torch.Tensor:
