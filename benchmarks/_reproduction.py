@@ -1,10 +1,14 @@
 """What the reproduction scripts (``benchmarks/reproduce_*.py``) share: running the CLI, and
-rewriting a script's own generated block of docs/reproduction.md."""
+rewriting a script's own generated block of docs/reproduction.md; and the IDX reader of the
+ablations that train outside the harness on ../shared's MNIST."""
 from __future__ import annotations
 
+import gzip
 import subprocess
 import sys
 from pathlib import Path
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]          # the checkout
 SHARED = ROOT.parent / "shared" / "data"            # the real data beside it
@@ -27,3 +31,12 @@ def replace_block(doc: Path, block: str, begin: str, end: str, title: str = "# R
         text = text.rstrip("\n") + "\n\n" + block + "\n"
     doc.parent.mkdir(parents=True, exist_ok=True)
     doc.write_text(text)
+
+
+def read_idx(path: Path) -> np.ndarray:
+    """A gzipped IDX file: images as uint8 (N, rows, cols), labels as uint8 (N,)."""
+    data = gzip.open(path).read()
+    if int.from_bytes(data[:4], "big") == 2051:
+        n, rows, cols = (int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(3))
+        return np.frombuffer(data, np.uint8, offset=16).reshape(n, rows, cols)
+    return np.frombuffer(data, np.uint8, offset=8)

@@ -3,6 +3,8 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from conftest import ROOT, SHARED_DATA, requires_shared_data
 
 
@@ -49,10 +51,22 @@ def test_frozen_features_prints_each_methods_speed_up_and_both_accuracies():
 @requires_shared_data
 def test_source_recipe_ablation_scores_each_variant_on_usps():
     out = run_benchmark("source_recipe_ablation.py", "--shared", str(SHARED_DATA), "--seeds", "0",
-                        "--steps", "3", "--variants", "plain,tlarena")
+                        "--steps", "3", "--variants", "plain,tlarena,plain-dann")
+    assert out.splitlines()[0].split()[2:4] == ["USPS", "test"]   # the split tlarena scores this pair on
     rows = {line.split()[0]: [float(v) for v in line.split()[2:5]] for line in out.splitlines()[1:]}
-    assert set(rows) == {"plain", "tlarena"}
+    assert set(rows) == {"plain", "tlarena", "plain-dann"}
     assert all(0 <= value <= 100 for scores in rows.values() for value in scores)
+
+
+@requires_shared_data
+def test_dann_mnist_m_ablation_prints_each_variants_gain_over_its_own_source_only():
+    out = run_benchmark("dann_mnist_m_ablation.py", "--shared", str(SHARED_DATA), "--steps", "3",
+                        "--variants", "paper,lenet-bn-adam")
+    table = out[out.index("variant"):].splitlines()[1:]
+    rows = {line.split()[0]: [float(v) for v in line.split()[2:5]] for line in table}
+    assert set(rows) == {"paper", "lenet-bn-adam"}
+    for source_only, dann, gain in rows.values():
+        assert 0 <= source_only <= 100 and 0 <= dann <= 100 and gain == pytest.approx(dann - source_only, abs=0.15)
 
 
 def test_cli_startup_prints_each_command_beside_the_import_of_torch():
