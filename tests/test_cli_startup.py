@@ -52,6 +52,36 @@ def test_show_imports_neither_torch_nor_timm_nor_datasets(results, fmt):
 LISTED = ["methods", "pairs", "suites", "backbones", "executors", "plugins"]
 
 
+# Stops the command as it first imports torch, saying whether the workers' fork server is running.
+SERVER_PROBE = """
+import os
+import sys
+import multiprocessing.forkserver as server
+
+class Watch:
+    def find_spec(self, name, path=None, target=None):
+        if name == "torch":
+            pid = server._forkserver._forkserver_pid
+            print("server before torch:", pid is not None, flush=True)
+            if pid is not None:
+                os.kill(pid, 9)   # it holds this process's stdout open till its own imports end
+            os._exit(0)
+
+sys.meta_path.insert(0, Watch())
+from tlarena.cli import main
+main(sys.argv[1:])
+"""
+
+
+def test_run_starts_the_workers_fork_server_before_it_imports_torch(tmp_path):
+    # Regression: the server started when the first run was sent, after this process had imported
+    # torch and timm, so the server's own import of them (8 s here) came on top: one tiny run took
+    # 24 s; with the two imports side by side, 17 s.
+    done = subprocess.run([sys.executable, "-c", SERVER_PROBE, "run", "--methods", "fine-tune",
+                           "--results", str(tmp_path / "results")], capture_output=True, text=True, timeout=120)
+    assert done.stdout == "server before torch: True\n", done.stderr
+
+
 def test_list_imports_neither_torch_nor_timm_nor_datasets_once_its_catalog_is_made():
     # Regression: every `tlarena list` loaded the plugins, which import all three (seconds).
     made = imported("list", "methods")   # the first listing loads the plugins and keeps their tables

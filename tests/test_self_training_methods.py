@@ -109,16 +109,23 @@ def test_a_batch_norm_method_is_n_a_on_lenet_with_the_reason_and_runs_on_dtn(nam
 def records():
     """Each method in its first setting on one embedded pair, from one shared source model per backbone:
     lenet (the default) where the method applies, dtn for the batch-norm methods; and source-only
-    on dtn to compare with."""
+    on dtn to compare with.
+
+    Budgets trimmed for time, measured: FixMatch's step sees 1 + 2μ = 15 batches (30 steps take what
+    the others' 100 do); dtn's step costs 5 of lenet's, and 150 source steps leave the batch-norm
+    methods the same margin over source-only as 300 did (AdaBN + 5.5 points, TENT + 2.6)."""
     arena = load_arena()
     runner = Runner(arena, torch.device("cpu"))
-    budget = Budget(steps=100, source_steps=300, eval_points=1)
+    lenet, fixmatch, dtn = (Budget(steps=100, source_steps=300, eval_points=1),
+                            Budget(steps=30, source_steps=300, eval_points=1),
+                            Budget(steps=100, source_steps=150, eval_points=1))
     found = {}
     for name, settings in SETTINGS.items():
-        backbone = "dtn" if name in NEEDS_BATCH_NORM else "lenet"
+        backbone, budget = ("dtn", dtn) if name in NEEDS_BATCH_NORM else \
+            ("lenet", fixmatch if name == "fixmatch" else lenet)
         (spec,) = grid(arena, [name], [PAIR], backbone, "none", [0], budget, [min(settings)])
         found[name] = runner.execute(spec)
-    (spec,) = grid(arena, ["source-only"], [PAIR], "dtn", "none", [0], budget, [Setting.UDA])
+    (spec,) = grid(arena, ["source-only"], [PAIR], "dtn", "none", [0], dtn, [Setting.UDA])
     found["source-only-dtn"] = runner.execute(spec)
     return found
 
@@ -130,7 +137,7 @@ def test_each_method_learns_the_target_well_above_chance(records, name):
     assert record.metrics.top1 > 3 * CHANCE
 
 
-# Pseudo-labelling only: at this budget (100 steps from the source model, lenet) on
+# Pseudo-labelling only: at 100 steps from the source model (lenet, 300 source steps) on
 # synth-digits->synth-digits-colour, measured, FixMatch lowered top-1 from 0.599 to 0.439 and SHOT
 # to 0.587; an open gap to their papers, not asserted away.
 def test_pseudo_labelling_improves_on_the_source_model_it_starts_from(records):

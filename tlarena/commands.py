@@ -108,7 +108,13 @@ def _suite_pairs(arena: Arena, suite: str) -> list[str]:
 
 
 def run(args) -> int:
-    from tlarena import exit_codes, preflight
+    from tlarena import preflight
+    from tlarena.executors import start_fork_server
+
+    preflight.options(args)   # before the plugins load: these mistakes answer at once
+    if args.executor == "local" and not (args.in_process or args.dry_run):
+        start_fork_server()   # before the imports below (torch, timm): the workers' imports overlap them
+    from tlarena import exit_codes
     from tlarena.backbones import parse_weights
     from tlarena.environment import device_name, find_device
     from tlarena.executors import run_grid
@@ -119,7 +125,6 @@ def run(args) -> int:
     from tlarena.reporters import reporter_modules
     from tlarena.settings import Setting, parse_setting
 
-    preflight.options(args)   # before the plugins load: these mistakes answer at once
     args.plugin = [*args.plugin, *reporter_modules(args.report)]
     try:
         settings = [parse_setting(s) for s in csv_items(args.settings)] if args.settings else None

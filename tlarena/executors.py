@@ -24,6 +24,7 @@ import datetime as dt
 import json
 import multiprocessing
 import multiprocessing.connection
+import multiprocessing.forkserver
 import os
 import time
 import threading
@@ -249,10 +250,7 @@ class Isolated:
     def __init__(self, device, recipe: RunnerRecipe, timeout: float = DEFAULT_TIMEOUT, workers: int = 1,
                  on_phase: PhaseListener | None = None):
         self.device, self.timeout, self.on_phase = device, timeout, on_phase
-        server = "forkserver" in multiprocessing.get_all_start_methods()
-        context = multiprocessing.get_context("forkserver" if server else "spawn")
-        if server:
-            context.set_forkserver_preload(["tlarena.executors", "tlarena.runner", "tlarena.plugins"])
+        context = start_fork_server()
         self._workers = [_Worker(context, _share(recipe, device, index, workers))
                          for index in range(workers)]
 
@@ -354,6 +352,18 @@ def _share(recipe: "RunnerRecipe", device, index: int, workers: int) -> "RunnerR
         import torch
         return replace(recipe, gpu=str(index % torch.cuda.device_count()))
     return replace(recipe, threads=max(1, (os.cpu_count() or 1) // workers))
+
+
+def start_fork_server():
+    """The context workers start from: a fork server where the platform has one (else spawn), started
+    now if it is not running. Its imports (torch, timm: seconds) then overlap what this process does
+    before its first run, instead of following it; `tlarena run` calls this before its own imports."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["tlarena.executors", "tlarena.runner", "tlarena.plugins"])
+    multiprocessing.forkserver.ensure_running()
+    return context
 
 
 class _Worker:
