@@ -89,6 +89,21 @@ def test_list_imports_neither_torch_nor_timm_nor_datasets_once_its_catalog_is_ma
     assert "torch" in made or made == []   # made here, or by an earlier listing of this test session
 
 
+def test_a_mistyped_name_in_run_answers_without_importing_torch_once_a_run_made_the_catalog(
+        cli, tmp_path, monkeypatch):
+    # Regression: `run` loaded the plugins (torch, timm, datasets: 10-18 s here) before it looked at
+    # --methods, so a typo cost as long as the start of a real run.
+    monkeypatch.setenv("TLARENA_CACHE", str(tmp_path / "cache"))
+    first = cli("run", "--methods", "fine-tun", "--results", str(tmp_path / "results"))
+    assert first.code == 2 and "unknown method 'fine-tun'. Did you mean 'fine-tune'" in first.err
+    for args, message in ((["--methods", "dann,fine-tun"], "unknown method 'fine-tun'. Did you mean"),
+                          (["--pairs", "mnist->uspss"], "unknown pair 'mnist->uspss'. Did you mean"),
+                          (["--all", "--suite", "digit"], "unknown suite 'digit'. Did you mean")):
+        done = subprocess.run([sys.executable, "-c", PROBE.format(heavy=HEAVY), "run", *args],
+                              capture_output=True, text=True, timeout=120)
+        assert message in done.stderr and done.stdout.strip() == "imported:", (args, done.stderr)
+
+
 def test_list_shows_a_plugin_as_it_is_now_not_as_it_was_catalogued(tmp_path):
     plugin = tmp_path / "listed_plugin.py"
     source = ("import tlarena\nfrom tlarena import Setting\n\nclass M(tlarena.TransferMethod):\n"

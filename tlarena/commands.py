@@ -100,18 +100,27 @@ def _pairs_to_run(args, arena: Arena) -> list[str]:
 
 
 def _suite_pairs(arena: Arena, suite: str) -> list[str]:
-    suites = {pair.suite for pair in arena.pairs}
-    if suite not in suites:
-        raise UsageError(unknown_message("suite", suite, suites).replace("`tlarena list suites`",
-                                                                         "`tlarena list pairs`"))
+    _check_suite({pair.suite for pair in arena.pairs}, suite)
     return [pair.name for pair in arena.pairs if pair.suite == suite]
 
 
+def _check_suite(suites: set[str], suite: str) -> None:
+    if suite not in suites:
+        raise UsageError(unknown_message("suite", suite, suites).replace("`tlarena list suites`",
+                                                                         "`tlarena list pairs`"))
+
+
 def run(args) -> int:
-    from tlarena import preflight
+    from tlarena import catalog, preflight
     from tlarena.executors import start_fork_server
 
     preflight.options(args)   # before the plugins load: these mistakes answer at once
+    from tlarena.reporters import reporter_modules
+
+    args.plugin = [*args.plugin, *reporter_modules(args.report)]
+    listing = catalog.read(tuple(args.plugin))
+    if listing is not None:
+        _check_names(args, listing)
     if args.executor == "local" and not (args.in_process or args.dry_run):
         start_fork_server()   # before the imports below (torch, timm): the workers' imports overlap them
     from tlarena import exit_codes
@@ -122,10 +131,8 @@ def run(args) -> int:
     from tlarena.grid_progress import GridProgress
     from tlarena.models import resolve_backbone
     from tlarena.records import load_results
-    from tlarena.reporters import reporter_modules
     from tlarena.settings import Setting, parse_setting
 
-    args.plugin = [*args.plugin, *reporter_modules(args.report)]
     try:
         settings = [parse_setting(s) for s in csv_items(args.settings)] if args.settings else None
         weights = parse_weights(args.weights) if args.weights else None
@@ -133,6 +140,8 @@ def run(args) -> int:
     except ValueError as error:
         raise UsageError(str(error))
     arena = _arena(args, strict=args.strict)
+    if listing is None and not _declared(args):   # the next command's names are checked at once
+        _write_catalog(tuple(args.plugin), arena)
     executor_options = _executor_options(args, arena)
     methods = csv_items(args.methods) if args.methods else arena.methods.names()
     pairs = _pairs_to_run(args, arena)
@@ -198,6 +207,26 @@ def run(args) -> int:
     _print_failures(frame, args.results)
     _print_board(frame, cells=False)
     return exit_codes.of_grid(statuses, len(warnings), args.strict)
+
+
+def _check_names(args, listing: dict) -> None:
+    """A ``--methods``, ``--pairs`` or ``--suite`` name the plugins do not register, answered from
+    the catalog of ``tlarena list`` (``tlarena.catalog``) before torch is imported: a typo costs
+    under a second, not the plugins' load. Pairs declared in files are not in the catalog; the
+    loaded plugins answer for them."""
+    methods = [row[0] for row in listing["tables"]["methods"][1]]
+    for name in csv_items(args.methods) if args.methods else []:
+        if name not in methods:
+            raise UsageError(unknown_message("method", name, methods))
+    if getattr(args, "pairs_file", None) or getattr(args, "source_folder", None):
+        return
+    pairs = listing["tables"]["pairs"][1]
+    names, suites = [row[0] for row in pairs], {row[1] for row in pairs}
+    for name in pair_names(args.pairs) if args.pairs else []:
+        if name not in names:
+            raise UsageError(unknown_message("pair", name, names))
+    if args.suite and not args.pairs:
+        _check_suite(suites, args.suite)
 
 
 def _estimates(args, arena: Arena, specs: list, hardware: str) -> dict[str, float | None]:
@@ -426,7 +455,7 @@ def list_(args) -> int:
         listing = catalog.read(plugins)
         if listing is None:
             arena = _arena(args)
-            listing = catalog.write(plugins, {what: _table(arena, what) for what in _LISTED}, arena.problems)
+            listing = _write_catalog(plugins, arena)
         else:
             for problem in listing["problems"]:
                 errors.print(f"[yellow]warning:[/] {problem}", highlight=False)
@@ -437,6 +466,12 @@ def list_(args) -> int:
              "defaults from")
     console.print(terminal.fitted(console, header, rows, args.what, prose=prose))
     return 0
+
+
+def _write_catalog(plugins: tuple[str, ...], arena: Arena) -> dict:
+    from tlarena import catalog
+
+    return catalog.write(plugins, {what: _table(arena, what) for what in _LISTED}, arena.problems)
 
 
 def _table(arena: Arena, what: str, suite: str | None = None,
