@@ -68,6 +68,11 @@ def _missing_module(name: str) -> str:
             f"{hint}")
 
 
+def _pairs_from_files(args) -> bool:
+    """Whether the command declares pairs without Python; the catalog holds none of those."""
+    return bool(getattr(args, "pairs_file", None) or getattr(args, "source_folder", None))
+
+
 def _declared(args) -> tuple[str, ...]:
     """The pairs declared without Python (``--pairs-file``, ``--source-folder``/``--target-folder``),
     checked once per command: folders scanned, images opened."""
@@ -140,7 +145,7 @@ def run(args) -> int:
     except ValueError as error:
         raise UsageError(str(error))
     arena = _arena(args, strict=args.strict)
-    if listing is None and not _declared(args):   # the next command's names are checked at once
+    if listing is None and not _pairs_from_files(args):   # the next command's names are checked at once
         _write_catalog(tuple(args.plugin), arena)
     executor_options = _executor_options(args, arena)
     methods = csv_items(args.methods) if args.methods else arena.methods.names()
@@ -218,7 +223,7 @@ def _check_names(args, listing: dict) -> None:
     for name in csv_items(args.methods) if args.methods else []:
         if name not in methods:
             raise UsageError(unknown_message("method", name, methods))
-    if getattr(args, "pairs_file", None) or getattr(args, "source_folder", None):
+    if _pairs_from_files(args):
         return
     pairs = listing["tables"]["pairs"][1]
     names, suites = [row[0] for row in pairs], {row[1] for row in pairs}
@@ -444,8 +449,7 @@ def list_(args) -> int:
     plugins are unchanged since it was made, so that listing does not import torch."""
     from tlarena import catalog
 
-    declared = getattr(args, "pairs_file", None) or getattr(args, "source_folder", None)
-    if declared or (args.what == "pairs" and args.suite):   # files to read, or the data at hand to size
+    if _pairs_from_files(args) or (args.what == "pairs" and args.suite):   # files to read, or the data at hand to size
         arena = _arena(args)
         if args.suite:
             _suite_pairs(arena, args.suite)
