@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT, TINY, tlarena_process
+from conftest import PLUGIN_FIXTURES, ROOT, TINY, tlarena_process
 from tlarena_leaderboard import synthetic
 
 HEAVY = ("torch", "timm", "datasets", "scipy.stats")
@@ -102,6 +102,18 @@ def test_a_mistyped_name_in_run_answers_without_importing_torch_once_a_run_made_
         done = subprocess.run([sys.executable, "-c", PROBE.format(heavy=HEAVY), "run", *args],
                               capture_output=True, text=True, timeout=120)
         assert message in done.stderr and done.stdout.strip() == "imported:", (args, done.stderr)
+
+
+def test_a_typo_answered_from_the_catalog_still_warns_of_a_broken_plugin(cli, tmp_path, monkeypatch):
+    # Regression: the catalog's answer skipped loading the plugins, and with it their warnings.
+    monkeypatch.setenv("TLARENA_CACHE", str(tmp_path / "cache"))
+    broken = ("--plugin", "raise_at_import", "run", "--methods", "fine-tun")
+    assert cli(*broken, cwd=PLUGIN_FIXTURES).code == 2   # loads the plugins, writes the catalog
+    done = subprocess.run([sys.executable, "-c", PROBE.format(heavy=HEAVY), *broken], cwd=PLUGIN_FIXTURES,
+                          capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == "imported:", done.stderr   # answered from the catalog
+    assert "raise_at_import" in done.stderr and "broken on purpose" in done.stderr
+    assert "unknown method 'fine-tun'" in done.stderr
 
 
 def test_list_shows_a_plugin_as_it_is_now_not_as_it_was_catalogued(tmp_path):

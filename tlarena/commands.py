@@ -125,7 +125,12 @@ def run(args) -> int:
     args.plugin = [*args.plugin, *reporter_modules(args.report)]
     listing = catalog.read(tuple(args.plugin))
     if listing is not None:
-        _check_names(args, listing)
+        try:
+            _check_names(args, listing)
+        except UsageError:   # the plugins will not load to warn of their problems: the catalog does
+            for problem in listing["problems"]:
+                errors.print(f"[yellow]warning:[/] {problem}", highlight=False)
+            raise
     if args.executor == "local" and not (args.in_process or args.dry_run):
         start_fork_server()   # before the imports below (torch, timm): the workers' imports overlap them
     from tlarena import exit_codes
