@@ -13,6 +13,7 @@ import pytest
 import torch
 from conftest import ROOT
 
+from tlarena.environment import cpu_threads, device_name
 from tlarena.grid import grid
 from tlarena.plugins import load_arena
 from tlarena.protocol import PROTOCOL
@@ -91,17 +92,20 @@ def test_scratch_loses_to_fine_tune_with_few_labels(records):
 
 
 def test_a_shipped_record_is_reproduced_exactly_by_todays_code(cli, records, tmp_path, monkeypatch):
-    """From nothing: a fresh cache, so the data is built and the source model trained again."""
+    """From nothing: a fresh cache, so the data is built and the source model trained again. Bit for
+    bit only on the CPU kernels and thread count the record names (`tlarena reproduce` takes the
+    thread count from it)."""
     method, pair, setting, seed = REPRODUCED
     (record,) = [r for r in records if (r.spec.method, r.spec.pair, r.spec.setting, r.spec.seed) == REPRODUCED]
-    monkeypatch.setenv("TLARENA_CACHE", str(tmp_path / "cache"))
-    # On CPU a number depends on torch's thread count too: the shipped records were made by
-    # `tlarena run --all --workers 2` on 2 cores, one thread per worker (records do not name it yet).
+    recorded_on = record.environment.device_name
     threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        result = cli("reproduce", record.key, "--results", str(RESULTS), "--device", "cpu")
-    finally:
-        torch.set_num_threads(threads)
+    torch.set_num_threads(cpu_threads(recorded_on) or threads)
+    here = device_name(torch.device("cpu"))
+    torch.set_num_threads(threads)
+    if recorded_on != here:
+        pytest.skip(f"the shipped records were made on {recorded_on}, and this is {here}: other CPU "
+                    f"kernels round differently, so only the same hardware reproduces them bit for bit")
+    monkeypatch.setenv("TLARENA_CACHE", str(tmp_path / "cache"))
+    result = cli("reproduce", record.key, "--results", str(RESULTS), "--device", "cpu")
 
     assert result.code == 0 and "identical" in result.out, result.out

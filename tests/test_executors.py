@@ -14,9 +14,10 @@ def _accuracies(results):
 
 
 def test_two_workers_record_what_one_records(cli, tmp_path):
+    # One thread in each run on both sides: on CPU a sum rounds by how many threads share it
     one, two = tmp_path / "one", tmp_path / "two"
-    assert cli(*GRID, "--results", str(one)).code == 0
-    assert cli(*GRID, "--results", str(two), "--workers", "2").code == 0
+    assert cli(*GRID, "--results", str(one), "--threads", "1").code == 0
+    assert cli(*GRID, "--results", str(two), "--workers", "2", "--threads", "1").code == 0
     serial, parallel = _accuracies(one), _accuracies(two)
     assert len(serial) == 4 and all(status == "ok" for status, _ in serial.values())
     assert parallel == serial
@@ -26,6 +27,19 @@ def test_workers_must_be_a_positive_count(cli, tmp_path):
     result = cli(*GRID, "--results", str(tmp_path / "r"), "--workers", "0")
     assert result.code == 2 and "--workers must be at least 1" in result.err
     assert not (tmp_path / "r").exists()
+
+
+def test_threads_must_be_a_positive_count(cli, tmp_path):
+    result = cli(*GRID, "--results", str(tmp_path / "r"), "--threads", "0")
+    assert result.code == 2 and "--threads must be at least 1, not 0" in result.err
+    assert not (tmp_path / "r").exists()
+
+
+def test_threads_names_the_thread_count_of_every_worker(cli, tmp_path):
+    results = tmp_path / "results"
+    assert cli(*GRID[:-2], "--seeds", "0", "--results", str(results), "--workers", "2", "--threads", "2").code == 0
+    records, _ = read_records(results)
+    assert len(records) == 2 and all(r.environment.device_name.endswith("(2 threads)") for r in records)
 
 
 def test_two_workers_share_the_runs_of_one_source_model_and_train_it_once(cli, tmp_path, monkeypatch):

@@ -1,8 +1,11 @@
 """`tlarena reproduce`: one recorded spec run again from nothing but its record gives the same numbers."""
 import json
 
+import torch
+
 from conftest import TINY
 
+from tlarena.environment import device_name
 from tlarena.records import read_records
 
 
@@ -22,6 +25,34 @@ def test_a_record_reproduces_exactly_on_cpu_without_its_cached_source_model(cli,
 
     assert result.code == 0 and "identical" in result.out and "NO" not in result.out
     assert f"{record.metrics.top1}" in result.out
+
+
+def test_a_record_reproduces_with_its_own_thread_count_and_a_note_when_made_on_other_hardware(cli, tmp_path):
+    # Regression: on CPU a sum rounds by how many threads share it, and reproduce ran with this
+    # process's threads; a record of a `--workers 2` grid (1 thread each) then differed on a CPU
+    # whose kernels split sums by thread.
+    results = tmp_path / "results"
+    assert cli("run", "--methods", "fine-tune", "--pairs", "uci-digits->uci-digits-rotated", "--settings",
+               "few-shot", "--device", "cpu", "--threads", "1", "--results", str(results), *TINY).code == 0
+    (record,) = read_records(results)[0]
+    threads = torch.get_num_threads()
+    torch.set_num_threads(3)
+    try:
+        assert record.environment.device_name == device_name(torch.device("cpu")).replace("(3 threads)", "(1 threads)")
+        same = cli("reproduce", record.key, "--results", str(results), "--device", "cpu")
+        assert torch.get_num_threads() == 3, "reproduce gives this process its thread count back"
+        path = results / f"{record.key}.json"
+        data = json.loads(path.read_text())
+        data["environment"]["device_name"] = "CPU: Another CPU, AVX2 (1 threads)"
+        path.write_text(json.dumps(data))
+        other = cli("reproduce", record.key, "--results", str(results), "--device", "cpu")
+    finally:
+        torch.set_num_threads(threads)
+
+    assert same.code == 0 and "identical" in same.out and "warning" not in same.err, same.out
+    assert f"on {record.environment.device_name}" in same.out
+    assert "recorded on CPU: Another CPU, AVX2 (1 threads); this is CPU: " in other.err
+    assert "numbers may differ" in other.err
 
 
 def test_a_changed_record_is_reported_as_differing(cli, tmp_path):

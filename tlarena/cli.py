@@ -109,6 +109,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--workers", type=int, default=1, metavar="N",
                      help="worker processes running side by side (one GPU each where there are "
                           "several; on a CPU they share its cores)")
+    run.add_argument("--threads", type=int, metavar="N",
+                     help="torch's CPU threads in each run (default: the cores shared among the "
+                          "workers); on CPU a number depends on it, so a record names it")
     run.add_argument("--executor", default="local", metavar="NAME",
                      help="a registered executor (`tlarena list executors`): local: worker processes "
                           "on this machine; ray: each run a task on a Ray cluster (pip install "

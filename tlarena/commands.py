@@ -301,7 +301,11 @@ def _executor(args, arena: Arena, device, options: dict[str, str], on_phase):
 
     # a worker process elsewhere builds its own runner from the recipe
     recipe = RunnerRecipe(tuple(args.plugin), str(device), str(args.data_dir) if args.data_dir else None,
-                          declared=_declared(args))
+                          threads=args.threads, declared=_declared(args))
+    if args.in_process and args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
     request = ExecutorRequest(device, recipe, args.run_timeout, args.workers, args.in_process, options, arena,
                               on_phase)
     try:
@@ -694,7 +698,9 @@ def leaderboard(args) -> int:
 
 def reproduce(args) -> int:
     """Run one recorded spec again and print the recorded metrics beside the new ones."""
-    from tlarena.environment import device_name, find_device
+    import torch
+
+    from tlarena.environment import cpu_threads, device_name, find_device
     from tlarena.protocol import PROTOCOL
     from tlarena.records import RunRecord
     from tlarena.runner import Runner
@@ -721,8 +727,19 @@ def reproduce(args) -> int:
     if spec.protocol != PROTOCOL:
         errors.print(f"[yellow]warning:[/] recorded under protocol {spec.protocol}; this tlarena runs "
                      f"protocol {PROTOCOL}, so numbers may differ", highlight=False)
-    console.print(f"reproducing {path.name}: {spec.label()} on {device_name(device)}", highlight=False)
-    new = Runner(arena, device, args.data_dir).execute(spec)
+    recorded_on, threads = old.environment.device_name if old.environment else None, torch.get_num_threads()
+    if device.type == "cpu" and recorded_on and cpu_threads(recorded_on):
+        # on CPU a sum's rounding depends on how many threads share it: run as the record did
+        torch.set_num_threads(cpu_threads(recorded_on))
+    try:
+        if recorded_on and recorded_on != device_name(device):
+            errors.print(f"[yellow]warning:[/] recorded on {recorded_on}; this is {device_name(device)}. "
+                         f"Other kernels round differently and training amplifies it, so numbers may "
+                         f"differ", highlight=False)
+        console.print(f"reproducing {path.name}: {spec.label()} on {device_name(device)}", highlight=False)
+        new = Runner(arena, device, args.data_dir).execute(spec)
+    finally:
+        torch.set_num_threads(threads)
     rows = _comparison(old, new)
     table = Table("what", "recorded", "now", "same", title="recorded vs reproduced")
     for name, before, after in rows:

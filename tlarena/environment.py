@@ -45,7 +45,25 @@ def device_name(device: torch.device) -> str:
         return torch.cuda.get_device_name(device)
     if device.type == "mps":
         return f"Apple MPS ({platform.machine()})"
-    return f"CPU: {_cpu_model()} ({torch.get_num_threads()} threads)"
+    return f"CPU: {_cpu_model()}, {_cpu_kernels()} ({torch.get_num_threads()} threads)"
+
+
+_THREADS = re.compile(r"^CPU: .* \((\d+) threads\)$")
+
+
+def cpu_threads(name: str) -> int | None:
+    """The torch thread count a CPU ``device_name`` names (None for another device)."""
+    found = _THREADS.match(name)
+    return int(found.group(1)) if found else None
+
+
+def _cpu_kernels() -> str:
+    """The instruction set torch picked its CPU kernels for (AVX2, AVX512, ...). Two CPUs of one
+    model name can differ in it, and a run's numbers then differ in their last bits."""
+    import torch
+
+    capability = getattr(torch.backends.cpu, "get_cpu_capability", None)
+    return capability() if capability else "unknown kernels"
 
 
 def _cpu_model() -> str:

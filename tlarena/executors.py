@@ -345,13 +345,13 @@ def _source_model(spec: RunSpec) -> tuple | None:
 
 def _share(recipe: "RunnerRecipe", device, index: int, workers: int) -> "RunnerRecipe":
     """Worker ``index`` of ``workers``: its own GPU where there are several, else a share of the
-    CPU cores for torch's threads."""
+    CPU cores for torch's threads, unless ``--threads`` named them."""
     if workers == 1:
         return recipe
     if device.type == "cuda" and device.index is None:
         import torch
         return replace(recipe, gpu=str(index % torch.cuda.device_count()))
-    return replace(recipe, threads=max(1, (os.cpu_count() or 1) // workers))
+    return replace(recipe, threads=recipe.threads or max(1, (os.cpu_count() or 1) // workers))
 
 
 def start_fork_server():

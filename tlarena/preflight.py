@@ -35,6 +35,8 @@ def options(args) -> Budget:
     for option, value in (("hparam-samples", args.hparam_samples), ("workers", args.workers)):
         if value < 1:
             raise UsageError(f"--{option} must be at least 1, not {value}")
+    if args.threads is not None and args.threads < 1:
+        raise UsageError(f"--threads must be at least 1, not {args.threads}")
     if args.workers > 1 and args.in_process:
         raise UsageError(f"--in-process runs one run at a time: --workers must be 1, not {args.workers}")
     if args.run_timeout <= 0:
