@@ -35,6 +35,7 @@ from conftest import table_rows
 
 METHODS = ["task-fusion", "lwf", "progressive-net"]
 PAIR = "uci-digits->synth-letters"
+FORGETTING_LR = 0.1   # where fine-tuning loses most of the source task in 100 steps
 CHANCE = 0.1   # 10 letters
 SOURCE_CLASSES = tuple(str(digit) for digit in range(10))
 TARGET_CLASSES = 4
@@ -213,8 +214,11 @@ def runs():
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(tlarena.runner, "build_method", build)
         patch.setattr(tlarena.runner, "cut", cut)
-        for spec in grid(arena, METHODS + ["fine-tune"], [PAIR], "lenet", "none", [0], budget, [Setting.TASK]):
+        for spec in grid(arena, METHODS, [PAIR], "lenet", "none", [0], budget, [Setting.TASK]):
             results[spec.method] = (runner.execute(spec), dict(kept))
+        for spec in grid(arena, ["lwf", "fine-tune"], [PAIR], "lenet", "none", [0], budget, [Setting.TASK],
+                         overrides={name: {"lr": FORGETTING_LR} for name in ("lwf", "fine-tune")}):
+            results[f"{spec.method} at lr {FORGETTING_LR}"] = (runner.execute(spec), dict(kept))
     return results
 
 
@@ -238,12 +242,13 @@ class _SourceHead(torch.nn.Module):
 
 def test_lwf_keeps_more_of_the_source_task_than_fine_tuning(runs):
     """LwF's own source head, against fine-tuning's features under the source model's head (which
-    fine-tuning replaced): each scored on the source test images. At this small budget fine-tuning
-    forgets little (about a point), so the test asks that LwF keep the source model's accuracy
-    to within half a point and forget less than fine-tuning."""
+    fine-tuning replaced): each scored on the source test images, both at a rate that makes
+    fine-tuning forget (at the default 0.01 and 100 steps it forgets under a point, too little to
+    tell the two apart: measured 98.1 against LwF's 98.0 on one CPU, 1 point the other way on
+    another). Measured at 0.1: fine-tuning 21 %, LwF 79 %, the source model 98 %."""
     accuracy = {}
     for name in ("lwf", "fine-tune"):
-        _, kept = runs[name]
+        _, kept = runs[f"{name} at lr {FORGETTING_LR}"]
         network, parts = kept["method"].network, kept["parts"]
         head = network.head
         if name == "fine-tune":
@@ -255,7 +260,8 @@ def test_lwf_keeps_more_of_the_source_task_than_fine_tuning(runs):
         accuracy[name] = Trainer(torch.device("cpu"), normalizer).evaluate(_SourceHead(network, head),
                                                                           parts.source_test)[0]
     source_model = runs["lwf"][0].shared_cost.source_test_top1
-    assert accuracy["lwf"] > accuracy["fine-tune"] and accuracy["lwf"] > source_model - 0.005, (accuracy, source_model)
+    assert accuracy["fine-tune"] < source_model - 0.3, ("fine-tuning forgets", accuracy, source_model)
+    assert accuracy["lwf"] > accuracy["fine-tune"] + 0.3, (accuracy, source_model)
 
 
 def test_list_methods_shows_each_method_with_family_and_paper(cli):
