@@ -46,3 +46,21 @@ def test_a_pair_naming_an_unregistered_augmentation_is_refused_with_the_choices(
         "    register(tlarena.DomainPair(UCI_DIGITS, UCI_DIGITS, 'x', name='a->b', augment='jitter'))\n")
     result = cli("--plugin", "unknown_augment", "list", "pairs", cwd=tmp_path)
     assert "pair 'a->b': unknown augmentation 'jitter'; choose from none, flip-crop, strong, weak" in result.err
+
+
+def test_fixmatchs_views_never_mirror_an_image(monkeypatch):
+    # Regression: the weak view (and so the strong one) flipped half the images, and a mirrored
+    # digit is another digit or none; FixMatch on the digit pairs fell below its source model.
+    import tlarena_plugins.augmentations as views
+    from tlarena.data.augment import translate
+    from tlarena.plugins import load_arena
+
+    augmentations = load_arena().augmentations
+    images = torch.zeros(200, 3, 32, 32, dtype=torch.uint8)
+    images[:, :, 8:24, 2:6] = 255   # a bar at the left edge: a translation moves it at most 4 px
+    weak = augmentations.get("weak").apply(images, torch.Generator().manual_seed(0))
+    assert (weak[:, :, :, 22:] == 0).all() and (weak[:, :, :, :10] == 255).any(dim=(1, 2, 3)).all()
+    # strong is weak, then RandAugment and Cutout: without those two, it is the translation alone
+    monkeypatch.setattr(views, "_STRONG", lambda image: image)
+    strong = augmentations.get("strong").apply(images, torch.Generator().manual_seed(0))
+    assert torch.equal(strong, translate(images, torch.Generator().manual_seed(0)))

@@ -18,7 +18,7 @@ import json
 import textwrap
 
 PROTOCOL = 3
-FINGERPRINT = "7cdcb19b7db22db8"
+FINGERPRINT = "3e05e8ff38107420"
 
 
 def decisive() -> dict[str, object]:

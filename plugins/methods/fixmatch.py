@@ -22,8 +22,9 @@ class FixMatch(tlarena.TransferMethod):
     the unlabeled the target's; ``few-shot`` — the paper's semi-supervised learning on the target,
     the labeled images being the source's and the target's few labeled ones together.
     Deviations: starts from the shared source model; no exponential moving average of the weights
-    for evaluation; the strong view is the built-in ``strong`` augmentation (RandAugment at a fixed
-    magnitude and Cutout; see its docstring); the harness's warm-up before the cosine decay.
+    for evaluation; neither view flips, on any pair: the paper's protocol for SVHN, whose digits a
+    mirror would relabel (see ``tlarena_plugins.augmentations``); the strong view's RandAugment has
+    a fixed magnitude; the harness's warm-up before the cosine decay.
     """
 
     name = "fixmatch"
