@@ -2,11 +2,13 @@
 catalog is made) never import torch, timm or datasets (seconds each), and `tlarena run --dry-run`
 says what is left and how long it should take."""
 import json
+import os
 import shutil
 import subprocess
 import sys
 
 import pytest
+import torch
 
 from conftest import PLUGIN_FIXTURES, ROOT, TINY, tlarena_process
 from tlarena_leaderboard import synthetic
@@ -168,8 +170,26 @@ def test_dry_run_estimates_the_rest_from_runs_of_the_same_cell_on_this_hardware(
     assert f"estimated time left {duration((seconds, 0))}" in result.out
 
     # other hardware: no estimate
-    monkeypatch.setattr("tlarena.environment.device_name", lambda device: "another machine")
+    monkeypatch.setattr("tlarena.environment.device_name", lambda device, threads=None: "another machine")
     assert "1 unknown" in cli("run", *grid, "--seeds", "0,1", "--dry-run").out
+
+
+def test_dry_run_with_workers_estimates_from_runs_recorded_with_a_workers_share_of_the_cores(
+        cli, tmp_path, monkeypatch):
+    # Regression: the estimate looked for runs recorded with this process's thread count, while
+    # each of N workers records its share of the cores: a `--workers 2` grid never found its own runs.
+    grid = ["--methods", "fine-tune", "--pairs", "uci-digits->uci-digits-rotated", "--settings", "supervised",
+            "--results", str(tmp_path), *TINY]
+    threads = torch.get_num_threads()
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    try:
+        assert cli("run", *grid, "--in-process", "--threads", "1").code == 0   # as a worker of two records
+        torch.set_num_threads(2)
+        result = cli("run", *grid, "--seeds", "0,1", "--workers", "2", "--dry-run")
+    finally:
+        torch.set_num_threads(threads)
+    assert result.code == 0 and "(1 threads) →" in result.out, result.out
+    assert "1 from the same cell" in result.out and "unknown" not in result.out, result.out
 
 
 def test_dry_run_of_a_complete_grid_leaves_nothing(cli, tmp_path):

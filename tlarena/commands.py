@@ -136,7 +136,7 @@ def run(args) -> int:
     from tlarena import exit_codes
     from tlarena.backbones import parse_weights
     from tlarena.environment import device_name, find_device
-    from tlarena.executors import run_grid
+    from tlarena.executors import run_grid, worker_threads
     from tlarena.grid import grid
     from tlarena.grid_progress import GridProgress
     from tlarena.models import resolve_backbone
@@ -186,15 +186,19 @@ def run(args) -> int:
     for few_shot, count in shots:
         preflight.shots(arena, few_shot, count, args.data_dir, transductive, build=not args.dry_run)
     setting_count = f"{len(settings)} settings" if settings else "each pair's settings"
+    # what each run will record (on CPU a worker's share of the cores), so that the estimates
+    # below find the runs recorded on this hardware
+    threads = worker_threads(args.workers, args.threads) if args.executor == "local" else args.threads
+    hardware = device_name(device, threads if device.type == "cpu" else None)
     console.print(f"tlarena: {len(specs)} runs ({len(methods)} methods × {len(pairs)} pairs × "
-                  f"{setting_count} × {len(seed_list(args.seeds))} seeds) on {device_name(device)} "
+                  f"{setting_count} × {len(seed_list(args.seeds))} seeds) on {hardware} "
                   f"→ {args.results}/", highlight=False)
     if args.dry_run:
-        return _dry_run(args, arena, specs, device_name(device))
+        return _dry_run(args, arena, specs, hardware)
     statuses: Counter = Counter()
     warnings: list[str] = []
     with GridProgress(console, specs, args.results, args.workers,
-                      _estimates(args, arena, specs, device_name(device))) as shown:
+                      _estimates(args, arena, specs, hardware)) as shown:
         executor = _executor(args, arena, device, executor_options, shown.phase)
 
         def report(spec, status):

@@ -38,14 +38,15 @@ def find_device(requested: str = "auto") -> torch.device:
     return torch.device("cpu")
 
 
-def device_name(device: torch.device) -> str:
+def device_name(device: torch.device, threads: int | None = None) -> str:
+    """The hardware a run records; on CPU with ``threads`` torch threads (default: this process's)."""
     import torch
 
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
     if device.type == "mps":
         return f"Apple MPS ({platform.machine()})"
-    return f"CPU: {_cpu_model()}, {_cpu_kernels()} ({torch.get_num_threads()} threads)"
+    return f"CPU: {_cpu_model()}, {_cpu_kernels()} ({threads or torch.get_num_threads()} threads)"
 
 
 _THREADS = re.compile(r"^CPU: .* \((\d+) threads\)$")

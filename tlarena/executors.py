@@ -351,7 +351,15 @@ def _share(recipe: "RunnerRecipe", device, index: int, workers: int) -> "RunnerR
     if device.type == "cuda" and device.index is None:
         import torch
         return replace(recipe, gpu=str(index % torch.cuda.device_count()))
-    return replace(recipe, threads=recipe.threads or max(1, (os.cpu_count() or 1) // workers))
+    return replace(recipe, threads=worker_threads(workers, recipe.threads))
+
+
+def worker_threads(workers: int, threads: int | None) -> int | None:
+    """torch's CPU threads in each of ``workers`` local workers: ``--threads`` where given, else a
+    share of the cores (None: one worker keeps torch's default)."""
+    if threads or workers == 1:
+        return threads
+    return max(1, (os.cpu_count() or 1) // workers)
 
 
 def start_fork_server():
