@@ -66,7 +66,8 @@ class SlurmExecutor(tlarena.Remote):
         self._slots = options.get("jobs", 64 if cluster == "slurm" else 1)
         gpus = options.get("gpus", 1 if request.device.type == "cuda" else 0)
         device = "cuda" if gpus else ("cpu" if request.device.type == "cuda" else str(request.device))
-        self.recipe = dataclasses.replace(request.recipe, device=device, threads=options.get("cpus") or request.recipe.threads)
+        self.recipe = dataclasses.replace(request.recipe, device=device,
+                                          threads=options.get("cpus") or request.recipe.threads)
         self.executor = submitit.AutoExecutor(folder=options.get("folder", "tlarena-slurm/%j"), cluster=cluster)
         minutes = options.get("time", math.ceil(request.timeout / 60) + 10)
         self.executor.update_parameters(
