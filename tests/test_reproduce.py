@@ -38,7 +38,7 @@ def test_a_record_reproduces_with_its_own_thread_count_and_a_note_when_made_on_o
     threads = torch.get_num_threads()
     torch.set_num_threads(3)
     try:
-        assert record.environment.device_name == device_name(torch.device("cpu")).replace("(3 threads)", "(1 threads)")
+        assert record.environment.device_name == device_name(torch.device("cpu"), 1)
         same = cli("reproduce", record.key, "--results", str(results), "--device", "cpu")
         assert torch.get_num_threads() == 3, "reproduce gives this process its thread count back"
         path = results / f"{record.key}.json"

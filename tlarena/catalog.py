@@ -4,10 +4,11 @@ Loading the plugins imports torch, timm and datasets (seconds); the tables of ``
 need none of them. So ``list`` (and ``run``, whenever it loads the plugins) keeps its tables in
 ``$TLARENA_CACHE/catalog/``; ``list`` shows them, and ``run`` checks the names it is given against
 them before it imports torch, while nothing they were made from has changed: the Python
-environment, the ``tlarena`` entry points and the versions of the distributions providing them, the ``--plugin`` modules and the folder they
-were looked up from, and the name, size and modification time of every ``.py`` file of tlarena and
-of each plugin's top-level package. A plugin that registers according to something else (an
-environment variable, a file it reads) is listed as it registered when the catalog was made.
+environment, the ``tlarena`` entry points and the versions of the distributions providing them,
+the ``--plugin`` modules and the folder they were looked up from, and the name, size and
+modification time of every ``.py`` file of tlarena and of each plugin's top-level package. A
+plugin that registers according to something else (an environment variable, a file it reads) is
+listed as it registered when the catalog was made.
 """
 from __future__ import annotations
 

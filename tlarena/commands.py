@@ -462,7 +462,8 @@ def list_(args) -> int:
     plugins are unchanged since it was made, so that listing does not import torch."""
     from tlarena import catalog
 
-    if _pairs_from_files(args) or (args.what == "pairs" and args.suite):   # files to read, or the data at hand to size
+    # files to read, or the data at hand to size
+    if _pairs_from_files(args) or (args.what == "pairs" and args.suite):
         arena = _arena(args)
         if args.suite:
             _suite_pairs(arena, args.suite)
@@ -731,19 +732,21 @@ def reproduce(args) -> int:
     if spec.protocol != PROTOCOL:
         errors.print(f"[yellow]warning:[/] recorded under protocol {spec.protocol}; this tlarena runs "
                      f"protocol {PROTOCOL}, so numbers may differ", highlight=False)
-    recorded_on, threads = old.environment.device_name if old.environment else None, torch.get_num_threads()
-    if device.type == "cpu" and recorded_on and cpu_threads(recorded_on):
-        # on CPU a sum's rounding depends on how many threads share it: run as the record did
-        torch.set_num_threads(cpu_threads(recorded_on))
+    recorded_on = old.environment.device_name if old.environment else None
+    # on CPU a sum's rounding depends on how many threads share it: run as the record did
+    threads = cpu_threads(recorded_on) if recorded_on and device.type == "cpu" else None
+    here = device_name(device, threads)
+    if recorded_on and recorded_on != here:
+        errors.print(f"[yellow]warning:[/] recorded on {recorded_on}; this is {here}. Other kernels round "
+                     f"differently and training amplifies it, so numbers may differ", highlight=False)
+    console.print(f"reproducing {path.name}: {spec.label()} on {here}", highlight=False)
+    own_threads = torch.get_num_threads()
+    if threads:
+        torch.set_num_threads(threads)
     try:
-        if recorded_on and recorded_on != device_name(device):
-            errors.print(f"[yellow]warning:[/] recorded on {recorded_on}; this is {device_name(device)}. "
-                         f"Other kernels round differently and training amplifies it, so numbers may "
-                         f"differ", highlight=False)
-        console.print(f"reproducing {path.name}: {spec.label()} on {device_name(device)}", highlight=False)
         new = Runner(arena, device, args.data_dir).execute(spec)
     finally:
-        torch.set_num_threads(threads)
+        torch.set_num_threads(own_threads)
     rows = _comparison(old, new)
     table = Table("what", "recorded", "now", "same", title="recorded vs reproduced")
     for name, before, after in rows:
