@@ -24,3 +24,23 @@ def test_an_empty_results_folder_gives_a_block_that_says_so(tmp_path):
     block = reproduce.generated(tmp_path)
 
     assert block.startswith(reproduce.BEGIN) and "No records of finished runs yet." in block and block.endswith(reproduce.END)
+
+
+def _stats(means: dict) -> "pd.DataFrame":
+    import pandas as pd
+    return pd.DataFrame([{"pair": pair, "method": method, "top1_mean": value / 100}
+                         for (pair, method), value in means.items()])
+
+
+def test_the_batch_norm_network_is_judged_against_source_only_and_shows_its_margin_over_adabn():
+    lenet = _stats({(reproduce.MNIST_M, "source-only"): 52.0, (reproduce.MNIST_M, "dann"): 61.0})
+    bn = _stats({(reproduce.MNIST_M, "source-only"): 40.0, (reproduce.MNIST_M, "adabn"): 55.0,
+                 (reproduce.MNIST_M, "dann"): 62.0})
+
+    lines = reproduce.checks(lenet, full_budget=True, bn_stats=bn)
+
+    assert f"- {reproduce.MNIST_M}: DANN − source-only ≥ 15 points: **not met** (measured 9.0)" in lines
+    assert f"- {reproduce.MNIST_M} on `dtn`: DANN − source-only ≥ 15 points: met (measured 22.0)" in lines
+    assert any(line.startswith(f"- {reproduce.MNIST_M} on `dtn`: DANN − AdaBN") and line.endswith("measured 7.0")
+               for line in lines)
+    assert not any("on `dtn`" in line for line in reproduce.checks(lenet, full_budget=True))
