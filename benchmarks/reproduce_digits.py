@@ -172,15 +172,17 @@ def _ok_runs(results: Path) -> pd.DataFrame:
     return frame[frame["status"] == "ok"] if not frame.empty else frame
 
 
-def _budget_line(frame: pd.DataFrame, network: str) -> str:
+def _header(frame: pd.DataFrame, network: str, note: str = "") -> list[str]:
+    """The budget and the hardware the records of ``frame`` were made with."""
     first = frame.iloc[0]
-    return (f"Budget: source model {int(first['source_steps'])} steps, then each method {int(first['steps'])} "
-            f"steps, batch {int(first['batch_size'])} (source) + {int(first['batch_size'])} (target), "
-            f"{network} from random weights at 32 × 32 px, setting "
-            f"`{'`, `'.join(sorted(frame['setting'].unique()))}`, target scored "
-            f"`{', '.join(sorted(frame['evaluation'].unique()))}`; seeds "
-            f"{', '.join(str(s) for s in sorted(frame['seed'].unique()))}; records of protocol "
-            f"{int(first['protocol'])}.")
+    budget = (f"Budget: source model {int(first['source_steps'])} steps, then each method {int(first['steps'])} "
+              f"steps, batch {int(first['batch_size'])} (source) + {int(first['batch_size'])} (target), "
+              f"{network} from random weights at 32 × 32 px, setting "
+              f"`{'`, `'.join(sorted(frame['setting'].unique()))}`, target scored "
+              f"`{', '.join(sorted(frame['evaluation'].unique()))}`; seeds "
+              f"{', '.join(str(s) for s in sorted(frame['seed'].unique()))}; records of protocol "
+              f"{int(first['protocol'])}.")
+    return [budget + note, f"Hardware: {', '.join(sorted(frame['device_name'].dropna().unique()))}.", ""]
 
 
 def _pair_section(pair: str, frame: pd.DataFrame, stats: pd.DataFrame, timings: dict,
@@ -209,19 +211,19 @@ def generated(results: Path, bn_results: Path | None = None) -> str:
         return "\n".join([BEGIN, "", "No records of finished runs yet.", "", END])
     stats = cells(frame)
     full_budget = bool((frame["steps"] == 2500).all() and (frame["source_steps"].dropna() == 2500).all())
-    parts = [BEGIN, "", _budget_line(frame, "LeNet"),
-             f"Hardware: {', '.join(sorted(frame['device_name'].dropna().unique()))}.", ""]
+    parts = [BEGIN, "", *_header(frame, "LeNet")]
     timings = _read_json(results / "timings.json")
     for pair in GRID:
         parts += [f"### {pair}", "", *_pair_section(pair, frame, stats, timings)]
     bn_frame = _ok_runs(bn_results) if bn_results is not None else pd.DataFrame()
     bn_stats = cells(bn_frame) if not bn_frame.empty else None
-    for pair, methods in BN_GRID.items() if bn_stats is not None else ():
-        parts += [f"### {pair} on `{BN_BACKBONE}`, a network with batch norm", "",
-                  _budget_line(bn_frame, f"`{BN_BACKBONE}` (CDAN's digits network)") + " AdaBN is the "
-                  "source model with its batch statistics re-estimated on the unlabeled target; no training.",
-                  f"Hardware: {', '.join(sorted(bn_frame['device_name'].dropna().unique()))}.", ""]
-        parts += _pair_section(pair, bn_frame, bn_stats, _read_json(bn_results / "timings.json"), methods)
+    if bn_stats is not None:
+        adabn = (" AdaBN is the source model with its batch statistics re-estimated on the unlabeled target; "
+                 "no training.")
+        for pair, methods in BN_GRID.items():
+            parts += [f"### {pair} on `{BN_BACKBONE}`, a network with batch norm", "",
+                      *_header(bn_frame, f"`{BN_BACKBONE}` (CDAN's digits network)", adabn),
+                      *_pair_section(pair, bn_frame, bn_stats, _read_json(bn_results / "timings.json"), methods)]
     parts += ["### The issue's criteria, from the means above", "", *checks(stats, full_budget, bn_stats), "", END]
     return "\n".join(parts)
 
