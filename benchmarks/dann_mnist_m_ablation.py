@@ -8,9 +8,10 @@ discriminator, the length. Every variant trains from random weights, as the pape
 the same seed: source-only (labeled source batches alone) and DANN (the same, plus the domain loss
 of ``tlarena.adaptation`` through the gradient reversal layer with the paper's λ_p), so each gain is
 measured against its own baseline. Scored on the 901 held-out target images the harness scores.
-A source-only network with batch norm is also scored with its statistics re-estimated on the
-unlabeled target images (AdaBN, ``tlarena.adaptation.reestimate_batch_norm``): DANN's batches mix
-both domains, so part of its gain there is these statistics, not the adversarial alignment.
+A network with batch norm is also scored with its statistics re-estimated on the unlabeled target
+images (AdaBN, ``tlarena.adaptation.reestimate_batch_norm``), source-only and DANN alike: DANN's
+batches mix both domains, so part of its plain gain there is these statistics, not the adversarial
+alignment; the gain with target statistics on both sides is what the alignment adds beyond them.
 
 Variants (name: network, optimizer, schedule, discriminator, steps):
 
@@ -114,8 +115,8 @@ def accuracy(net: Net, x: torch.Tensor, y: torch.Tensor) -> float:
 
 
 def train(variant: str, adversarial: bool, seed: int, data, steps: int | None) -> tuple[float, float | None]:
-    """Target top-1 after training ``variant`` as source-only or as DANN, and a source-only batch-norm
-    network's top-1 with target statistics (None otherwise)."""
+    """Target top-1 after training ``variant`` as source-only or as DANN, and, for a batch-norm
+    network, its top-1 with the statistics re-estimated on the target (None otherwise)."""
     name, optimizer_name, (width, layers), variant_steps = VARIANTS[variant]
     steps = steps or variant_steps
     torch.set_num_threads(1)
@@ -148,7 +149,7 @@ def train(variant: str, adversarial: bool, seed: int, data, steps: int | None) -
         loss.backward()
         optimizer.step()
     top1 = accuracy(net, held, held_labels)
-    if adversarial or not batch_norm_layers(net):
+    if not batch_norm_layers(net):
         return top1, None
     reestimate_batch_norm(net.features, target.split(500))
     return top1, accuracy(net, held, held_labels)
@@ -181,12 +182,31 @@ def main() -> None:
             scores[variant, seed, adversarial] = top1, adabn
             print(f"  {variant} seed {seed} {'dann' if adversarial else 'source-only'}: {100 * top1:.1f} % "
                   f"({seconds:.0f} s)", flush=True)
-    print(f"{'variant':<15} {'seed':>4} {'source-only %':>14} {'DANN %':>7} {'gain':>6} {'source-only+AdaBN %':>20}")
-    for variant, adversarial, seed, _, _ in jobs:
+    print_table(scores)
+
+
+def print_table(scores: dict) -> None:
+    """One row per variant and seed, then each variant's mean where it has more than one seed. The
+    last three columns score batch-norm networks with target statistics (– for the others)."""
+    print(f"{'variant':<15} {'seed':>4} {'source-only':>11} {'DANN':>6} {'gain':>6} "
+          f"{'+AdaBN: source-only':>19} {'DANN':>6} {'gain':>6}")
+    rows: dict = {}
+    for variant, seed, adversarial in scores:
         if adversarial:
-            (base, adabn), (dann, _) = scores[variant, seed, False], scores[variant, seed, True]
-            shown = "–" if adabn is None else f"{100 * adabn:.1f}"
-            print(f"{variant:<15} {seed:>4} {100 * base:>14.1f} {100 * dann:>7.1f} {100 * (dann - base):>+6.1f} {shown:>20}")
+            (base, base_adabn), (dann, dann_adabn) = scores[variant, seed, False], scores[variant, seed, True]
+            row = [base, dann, dann - base] + ([None] * 3 if base_adabn is None else
+                                               [base_adabn, dann_adabn, dann_adabn - base_adabn])
+            rows.setdefault(variant, []).append(row)
+            _print_row(variant, str(seed), row)
+    for variant, seeds in rows.items():
+        if len(seeds) > 1:
+            _print_row(variant, "mean", [None if column[0] is None else sum(column) / len(column)
+                                         for column in zip(*seeds)])
+
+
+def _print_row(variant: str, seed: str, row: list) -> None:
+    cells = ["–" if value is None else f"{100 * value:{'+' if i in (2, 5) else ''}.1f}" for i, value in enumerate(row)]
+    print(f"{variant:<15} {seed:>4} {cells[0]:>11} {cells[1]:>6} {cells[2]:>6} {cells[3]:>19} {cells[4]:>6} {cells[5]:>6}")
 
 
 if __name__ == "__main__":

@@ -61,14 +61,21 @@ def test_source_recipe_ablation_scores_each_variant_on_usps():
 @requires_shared_data
 def test_dann_mnist_m_ablation_prints_each_variants_gain_over_its_own_source_only():
     out = run_benchmark("dann_mnist_m_ablation.py", "--shared", str(SHARED_DATA), "--steps", "3",
-                        "--variants", "paper,lenet-bn-adam")
+                        "--variants", "paper,lenet-bn-adam", "--seeds", "0,1")
     table = out[out.index("variant"):].splitlines()[1:]
-    rows = {line.split()[0]: line.split()[2:6] for line in table}
-    assert set(rows) == {"paper", "lenet-bn-adam"}
-    for source_only, dann, gain, _ in rows.values():
+    rows = {tuple(line.split()[:2]): line.split()[2:] for line in table}
+    assert set(rows) == {(v, s) for v in ("paper", "lenet-bn-adam") for s in ("0", "1", "mean")}
+    for (variant, _), (source_only, dann, gain, *adabn) in rows.items():
         assert 0 <= float(source_only) <= 100 and 0 <= float(dann) <= 100
         assert float(gain) == pytest.approx(float(dann) - float(source_only), abs=0.15)
-    assert rows["paper"][3] == "–" and 0 <= float(rows["lenet-bn-adam"][3]) <= 100   # AdaBN: batch norm only
+        if variant == "paper":   # AdaBN: batch-norm networks only
+            assert adabn == ["–"] * 3
+        else:                    # both sides with target statistics, and the gain between them
+            assert float(adabn[2]) == pytest.approx(float(adabn[1]) - float(adabn[0]), abs=0.15)
+    mean = rows["lenet-bn-adam", "mean"]
+    for column in range(6):
+        seeds = [float(rows["lenet-bn-adam", s][column]) for s in ("0", "1")]
+        assert float(mean[column]) == pytest.approx(sum(seeds) / 2, abs=0.1)
 
 
 def test_cli_startup_prints_each_command_beside_the_import_of_torch():
