@@ -21,11 +21,13 @@ Variants (name: network, optimizer, schedule, discriminator, steps):
   lenet-adam   lenet     Adam 1e-3, constant                                 1024 × 2    2,500
   lenet-bn-adam lenet-bn Adam 1e-3, constant                                 1024 × 2    2,500
   lenet-adam-10k lenet   Adam 1e-3, constant                                 1024 × 2   10,000
+  dtn          dtn       as paper                                            1024 × 2    2,500
 
 dann-cnn is the paper's MNIST network (conv 5×5 32 → pool → conv 5×5 48 → pool; the domain
 classifier on those conv features; label predictor fc 100 → fc 100 → 10); lenet is tlarena's
 ``lenet``; lenet-bn is it with batch norm after each conv and the fc layer, the change that public
-DANN reimplementations credit for their higher MNIST-M figures.
+DANN reimplementations credit for their higher MNIST-M figures; dtn is tlarena's ``dtn``, CDAN's
+digits network, which has batch norm throughout.
 
     python benchmarks/dann_mnist_m_ablation.py --shared ../shared/data --workers 2
 """
@@ -60,6 +62,7 @@ VARIANTS = {  # name: (network, optimizer, discriminator (width, layers), steps)
     "lenet-adam": ("lenet", "adam", (1024, 2), 2500),
     "lenet-bn-adam": ("lenet-bn", "adam", (1024, 2), 2500),
     "lenet-adam-10k": ("lenet", "adam", (1024, 2), 10000),
+    "dtn": ("dtn", "sgd", (1024, 2), 2500),
 }
 BATCH = 64   # per domain, as the harness's digits runs
 
@@ -101,7 +104,7 @@ def network(name: str) -> Net:
                                  nn.ReLU(), nn.Flatten(), nn.Linear(50 * 5 * 5, 500), nn.BatchNorm1d(500),
                                  nn.ReLU(), nn.Dropout(0.5))
         return Net(features, nn.Linear(500, 10), 500)
-    model = timm.create_model("lenet", num_classes=10)
+    model = timm.create_model(name, num_classes=10)   # tlarena's lenet or dtn
     features = nn.Sequential(model.features, model.neck)   # the trunk, then the neck to 500-d
     return Net(features, model.get_classifier(), model.num_features)
 
