@@ -105,7 +105,7 @@ def network(name: str) -> Net:
                                  nn.ReLU(), nn.Dropout(0.5))
         return Net(features, nn.Linear(500, 10), 500)
     model = timm.create_model(name, num_classes=10)   # tlarena's lenet or dtn
-    features = nn.Sequential(model.features, model.neck)   # the trunk, then the neck to 500-d
+    features = nn.Sequential(model.features, model.neck)   # the trunk, then the neck to num_features
     return Net(features, model.get_classifier(), model.num_features)
 
 
@@ -191,8 +191,7 @@ def main() -> None:
 def print_table(scores: dict) -> None:
     """One row per variant and seed, then each variant's mean where it has more than one seed. The
     last three columns score batch-norm networks with target statistics (– for the others)."""
-    print(f"{'variant':<15} {'seed':>4} {'source-only':>11} {'DANN':>6} {'gain':>6} "
-          f"{'+AdaBN: source-only':>19} {'DANN':>6} {'gain':>6}")
+    _print_row("variant", "seed", [name for name, _ in COLUMNS])
     rows: dict = {}
     for variant, seed, adversarial in scores:
         if adversarial:
@@ -207,9 +206,14 @@ def print_table(scores: dict) -> None:
                                          for column in zip(*seeds)])
 
 
+COLUMNS = (("source-only", 11), ("DANN", 6), ("gain", 6), ("+AdaBN: source-only", 19), ("DANN", 6), ("gain", 6))
+
+
 def _print_row(variant: str, seed: str, row: list) -> None:
-    cells = ["–" if value is None else f"{100 * value:{'+' if i in (2, 5) else ''}.1f}" for i, value in enumerate(row)]
-    print(f"{variant:<15} {seed:>4} {cells[0]:>11} {cells[1]:>6} {cells[2]:>6} {cells[3]:>19} {cells[4]:>6} {cells[5]:>6}")
+    """Scores as percentages, gains signed, – where a network has no batch norm; labels as they are."""
+    cells = [value if isinstance(value, str) else "–" if value is None
+             else f"{100 * value:{'+' if name == 'gain' else ''}.1f}" for value, (name, _) in zip(row, COLUMNS)]
+    print(f"{variant:<15} {seed:>4} " + " ".join(f"{cell:>{width}}" for cell, (_, width) in zip(cells, COLUMNS)))
 
 
 if __name__ == "__main__":
