@@ -29,6 +29,10 @@ classifier on those conv features; label predictor fc 100 → fc 100 → 10); le
 DANN reimplementations credit for their higher MNIST-M figures; dtn is tlarena's ``dtn``, CDAN's
 digits network, which has batch norm throughout.
 
+``--target-images 450,900,1800`` also trains DANN on only that many of the unlabeled target images
+(nested subsets; the source side and the scoring stay the same), one table per number: how the gain
+grows with the target data, the one part of the paper's setting that ``../shared`` cannot match.
+
     python benchmarks/dann_mnist_m_ablation.py --shared ../shared/data --workers 2
 """
 from __future__ import annotations
@@ -109,6 +113,15 @@ def network(name: str) -> Net:
     return Net(features, model.get_classifier(), model.num_features)
 
 
+def target_subset(target: torch.Tensor, images: int | None) -> torch.Tensor:
+    """The first ``images`` of one fixed shuffle of the target's adaptation part, so that each
+    smaller set lies inside every larger one; all of it, in its order (the runs without the
+    option), when ``images`` is None or covers it."""
+    if images is None or images >= len(target):
+        return target
+    return target[torch.randperm(len(target), generator=torch.Generator().manual_seed(0))[:images]]
+
+
 @torch.no_grad()
 def accuracy(net: Net, x: torch.Tensor, y: torch.Tensor) -> float:
     net.eval()
@@ -117,14 +130,17 @@ def accuracy(net: Net, x: torch.Tensor, y: torch.Tensor) -> float:
     return float((predictions == y).float().mean())
 
 
-def train(variant: str, adversarial: bool, seed: int, data, steps: int | None) -> tuple[float, float | None]:
-    """Target top-1 after training ``variant`` as source-only or as DANN, and, for a batch-norm
-    network, its top-1 with the statistics re-estimated on the target (None otherwise)."""
+def train(variant: str, adversarial: bool, seed: int, data, steps: int | None,
+          target_images: int | None = None) -> tuple[float, float | None]:
+    """Target top-1 after training ``variant`` as source-only or as DANN (adapting to
+    ``target_images`` of the unlabeled target, all of them when None), and, for a batch-norm
+    network, its top-1 with the statistics re-estimated on those images (None otherwise)."""
     name, optimizer_name, (width, layers), variant_steps = VARIANTS[variant]
     steps = steps or variant_steps
     torch.set_num_threads(1)
     torch.manual_seed(seed)
     source, labels, target, held, held_labels = data
+    target = target_subset(target, target_images)
     net = network(name)
     discriminator = DomainDiscriminator(net.feature_dim, width, layers)
     params = [*net.parameters(), *discriminator.parameters()] if adversarial else list(net.parameters())
@@ -159,9 +175,10 @@ def train(variant: str, adversarial: bool, seed: int, data, steps: int | None) -
 
 
 def _job(args):
-    variant, adversarial, seed, shared, steps = args
+    variant, adversarial, seed, shared, steps, images = args
     started = time.perf_counter()
-    return variant, adversarial, seed, train(variant, adversarial, seed, load(shared), steps), time.perf_counter() - started
+    scores = train(variant, adversarial, seed, load(shared), steps, images)
+    return variant, adversarial, seed, images, scores, time.perf_counter() - started
 
 
 def main() -> None:
@@ -170,36 +187,63 @@ def main() -> None:
     parser.add_argument("--seeds", default="0")
     parser.add_argument("--variants", default=",".join(VARIANTS))
     parser.add_argument("--steps", type=int, help="override every variant's steps (a quick check)")
+    parser.add_argument("--target-images", help="DANN adapts to only this many of the unlabeled target "
+                        "images, one table per number (comma-separated; e.g. 450,900,1800)")
     parser.add_argument("--workers", type=int, default=1, help="processes side by side, one torch thread each")
     args = parser.parse_args()
     if not (args.shared / "mnist_m/mnist_m_test.npz").exists():
         raise SystemExit(f"MNIST-M not found under {args.shared}; pass --shared")
-    unknown = set(args.variants.split(",")) - set(VARIANTS)
+    variants = args.variants.split(",")
+    unknown = set(variants) - set(VARIANTS)
     if unknown:
         raise SystemExit(f"unknown variants {sorted(unknown)}; known: {', '.join(VARIANTS)}")
-    jobs = [(v, adversarial, int(seed), args.shared, args.steps) for v in args.variants.split(",")
-            for seed in args.seeds.split(",") for adversarial in (False, True)]
+    available = len(load(args.shared)[2])
+    sizes = target_sizes(args.target_images, available, variants)
+    # Source-only never trains on target images (it only draws their indices, which keeps its source
+    # batches those of DANN's), so it runs once per seed; DANN once per seed and number of images.
+    jobs = [(v, adversarial, int(seed), args.shared, args.steps, images) for v in variants
+            for seed in args.seeds.split(",")
+            for adversarial, images in [(False, None), *((True, n) for n in sizes)]]
     scores: dict = {}
     with ProcessPoolExecutor(args.workers) as pool:
-        for variant, adversarial, seed, (top1, adabn), seconds in pool.map(_job, jobs):
-            scores[variant, seed, adversarial] = top1, adabn
-            print(f"  {variant} seed {seed} {'dann' if adversarial else 'source-only'}: {100 * top1:.1f} % "
-                  f"({seconds:.0f} s)", flush=True)
-    print_table(scores)
+        for variant, adversarial, seed, images, (top1, adabn), seconds in pool.map(_job, jobs):
+            scores[variant, seed, adversarial, images] = top1, adabn
+            run = "dann" if adversarial else "source-only"
+            print(f"  {variant} seed {seed} {run}{f' on {images} target images' if images else ''}: "
+                  f"{100 * top1:.1f} % ({seconds:.0f} s)", flush=True)
+    for images in sizes:
+        if images is not None:
+            print(f"DANN adapting to {images:,} of the {available:,} unlabeled target images:")
+        print_table({(variant, seed): (scores[variant, seed, False, None], scores[variant, seed, True, images])
+                     for variant, seed, adversarial, _ in scores if not adversarial})
 
 
-def print_table(scores: dict) -> None:
+def target_sizes(option: str | None, available: int, variants: list[str]) -> list[int | None]:
+    """--target-images as numbers of images (None: all of them), checked before any training."""
+    if option is None:
+        return [None]
+    try:
+        sizes = [int(n) for n in option.split(",")]
+    except ValueError:
+        raise SystemExit(f"--target-images takes numbers of images, comma-separated: not {option!r}") from None
+    if any(not 0 < n <= available for n in sizes):
+        raise SystemExit(f"--target-images: each number from 1 to {available:,} (the unlabeled target images)")
+    with_batch_norm = [v for v in variants if batch_norm_layers(network(VARIANTS[v][0]))]
+    if with_batch_norm:   # its source-only AdaBN score would re-estimate on other images than DANN's
+        raise SystemExit(f"--target-images: not for the batch-norm variants {', '.join(with_batch_norm)}")
+    return sizes
+
+
+def print_table(pairs: dict) -> None:
     """One row per variant and seed, then each variant's mean where it has more than one seed. The
     last three columns score batch-norm networks with target statistics (– for the others)."""
     _print_row("variant", "seed", [name for name, _ in COLUMNS])
     rows: dict = {}
-    for variant, seed, adversarial in scores:
-        if adversarial:
-            (base, base_adabn), (dann, dann_adabn) = scores[variant, seed, False], scores[variant, seed, True]
-            row = [base, dann, dann - base] + ([None] * 3 if base_adabn is None else
-                                               [base_adabn, dann_adabn, dann_adabn - base_adabn])
-            rows.setdefault(variant, []).append(row)
-            _print_row(variant, str(seed), row)
+    for (variant, seed), ((base, base_adabn), (dann, dann_adabn)) in pairs.items():
+        row = [base, dann, dann - base] + ([None] * 3 if base_adabn is None else
+                                           [base_adabn, dann_adabn, dann_adabn - base_adabn])
+        rows.setdefault(variant, []).append(row)
+        _print_row(variant, str(seed), row)
     for variant, seeds in rows.items():
         if len(seeds) > 1:
             _print_row(variant, "mean", [None if column[0] is None else sum(column) / len(column)

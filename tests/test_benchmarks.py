@@ -78,6 +78,38 @@ def test_dann_mnist_m_ablation_prints_each_variants_gain_over_its_own_source_onl
         assert float(mean[column]) == pytest.approx(sum(seeds) / 2, abs=0.1)
 
 
+
+@requires_shared_data
+def test_dann_mnist_m_ablation_prints_one_table_per_number_of_target_images():
+    common = ("--shared", str(SHARED_DATA), "--steps", "3", "--variants", "paper", "--seeds", "0")
+    out = run_benchmark("dann_mnist_m_ablation.py", *common, "--target-images", "30,3599")
+    tables = {int(block.split(" of ")[0].replace(",", "")): block.splitlines()[2].split()[2:5]
+              for block in out.split("DANN adapting to ")[1:]}
+    assert set(tables) == {30, 3599}
+    assert tables[30][0] == tables[3599][0]   # source-only sees no target image: one run for both
+    assert "paper seed 0 dann on 30 target images" in out and out.count("source-only:") == 1
+    # all the target images: the same DANN run as without the option
+    plain = run_benchmark("dann_mnist_m_ablation.py", *common)
+    assert plain[plain.index("variant"):].splitlines()[1].split()[2:5] == tables[3599]
+
+
+@requires_shared_data
+@pytest.mark.parametrize("option, message", [("20,x", "numbers of images"), ("0", "from 1 to 3,599"),
+                                             ("5000", "from 1 to 3,599")])
+def test_dann_mnist_m_ablation_refuses_a_wrong_number_of_target_images(option, message):
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "dann_mnist_m_ablation.py"), "--shared",
+                           str(SHARED_DATA), "--variants", "paper", "--target-images", option],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0 and message in done.stderr and "Traceback" not in done.stderr
+
+
+@requires_shared_data
+def test_dann_mnist_m_ablation_refuses_target_images_for_a_batch_norm_variant():
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "dann_mnist_m_ablation.py"), "--shared",
+                           str(SHARED_DATA), "--variants", "paper,dtn", "--target-images", "900"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0 and "batch-norm variants dtn" in done.stderr
+
 def test_cli_startup_prints_each_command_beside_the_import_of_torch():
     out = run_benchmark("cli_startup.py", "--results", str(ROOT / "results"), "--seeds", "0", "--repeats", "1")
 
