@@ -29,9 +29,10 @@ classifier on those conv features; label predictor fc 100 → fc 100 → 10); le
 DANN reimplementations credit for their higher MNIST-M figures; dtn is tlarena's ``dtn``, CDAN's
 digits network, which has batch norm throughout.
 
-``--target-images 450,900,1800`` also trains DANN on only that many of the unlabeled target images
-(nested subsets; the source side and the scoring stay the same), one table per number: how the gain
-grows with the target data, the one part of the paper's setting that ``../shared`` cannot match.
+``--target-images 450,900,1800`` trains DANN on only that many of the unlabeled target images, and
+``--source-images`` both runs on only that many of the labeled source images (nested subsets; the
+other side and the scoring stay the same), one table per number: how the gain grows with the data,
+the part of the paper's setting (60,000 / 59,001 images) that ``../shared`` cannot match.
 
     python benchmarks/dann_mnist_m_ablation.py --shared ../shared/data --workers 2
 """
@@ -113,13 +114,13 @@ def network(name: str) -> Net:
     return Net(features, model.get_classifier(), model.num_features)
 
 
-def target_subset(target: torch.Tensor, images: int | None) -> torch.Tensor:
-    """The first ``images`` of one fixed shuffle of the target's adaptation part, so that each
-    smaller set lies inside every larger one; all of it, in its order (the runs without the
-    option), when ``images`` is None or covers it."""
-    if images is None or images >= len(target):
-        return target
-    return target[torch.randperm(len(target), generator=torch.Generator().manual_seed(0))[:images]]
+def nested(count: int, images: int | None) -> slice | torch.Tensor:
+    """Indices of the first ``images`` of one fixed shuffle of ``count`` images, so that each smaller
+    set lies inside every larger one; all of them, in order (the runs without the options), when
+    ``images`` is None or covers them."""
+    if images is None or images >= count:
+        return slice(None)
+    return torch.randperm(count, generator=torch.Generator().manual_seed(0))[:images]
 
 
 @torch.no_grad()
@@ -131,16 +132,18 @@ def accuracy(net: Net, x: torch.Tensor, y: torch.Tensor) -> float:
 
 
 def train(variant: str, adversarial: bool, seed: int, data, steps: int | None,
-          target_images: int | None = None) -> tuple[float, float | None]:
-    """Target top-1 after training ``variant`` as source-only or as DANN (adapting to
-    ``target_images`` of the unlabeled target, all of them when None), and, for a batch-norm
-    network, its top-1 with the statistics re-estimated on those images (None otherwise)."""
+          side: str | None = None, images: int | None = None) -> tuple[float, float | None]:
+    """Target top-1 after training ``variant`` as source-only or as DANN, on ``images`` of the
+    ``side`` ("source" or "target"; all images when None), and, for a batch-norm network, its
+    top-1 with the statistics re-estimated on the unlabeled target images (None otherwise)."""
     name, optimizer_name, (width, layers), variant_steps = VARIANTS[variant]
     steps = steps or variant_steps
     torch.set_num_threads(1)
     torch.manual_seed(seed)
     source, labels, target, held, held_labels = data
-    target = target_subset(target, target_images)
+    keep = nested(len(labels), images if side == "source" else None)
+    source, labels = source[keep], labels[keep]
+    target = target[nested(len(target), images if side == "target" else None)]
     net = network(name)
     discriminator = DomainDiscriminator(net.feature_dim, width, layers)
     params = [*net.parameters(), *discriminator.parameters()] if adversarial else list(net.parameters())
@@ -175,9 +178,9 @@ def train(variant: str, adversarial: bool, seed: int, data, steps: int | None,
 
 
 def _job(args):
-    variant, adversarial, seed, shared, steps, images = args
+    variant, adversarial, seed, shared, steps, side, images = args
     started = time.perf_counter()
-    scores = train(variant, adversarial, seed, load(shared), steps, images)
+    scores = train(variant, adversarial, seed, load(shared), steps, side, images)
     return variant, adversarial, seed, images, scores, time.perf_counter() - started
 
 
@@ -187,8 +190,11 @@ def main() -> None:
     parser.add_argument("--seeds", default="0")
     parser.add_argument("--variants", default=",".join(VARIANTS))
     parser.add_argument("--steps", type=int, help="override every variant's steps (a quick check)")
-    parser.add_argument("--target-images", help="DANN adapts to only this many of the unlabeled target "
-                        "images, one table per number (comma-separated; e.g. 450,900,1800)")
+    subsets = parser.add_mutually_exclusive_group()
+    subsets.add_argument("--target-images", help="DANN adapts to only this many of the unlabeled target "
+                         "images, one table per number (comma-separated; e.g. 450,900,1800)")
+    subsets.add_argument("--source-images", help="both runs train on only this many of the labeled source "
+                         "images, one table per number (comma-separated)")
     parser.add_argument("--workers", type=int, default=1, help="processes side by side, one torch thread each")
     args = parser.parse_args()
     if not (args.shared / "mnist_m/mnist_m_test.npz").exists():
@@ -197,39 +203,49 @@ def main() -> None:
     unknown = set(variants) - set(VARIANTS)
     if unknown:
         raise SystemExit(f"unknown variants {sorted(unknown)}; known: {', '.join(VARIANTS)}")
-    available = len(load(args.shared)[2])
-    sizes = target_sizes(args.target_images, available, variants)
-    # Source-only never trains on target images (it only draws their indices, which keeps its source
-    # batches those of DANN's), so it runs once per seed; DANN once per seed and number of images.
-    jobs = [(v, adversarial, int(seed), args.shared, args.steps, images) for v in variants
-            for seed in args.seeds.split(",")
-            for adversarial, images in [(False, None), *((True, n) for n in sizes)]]
+    side = "target" if args.target_images else "source" if args.source_images else None
+    available = len(load(args.shared)[2 if side == "target" else 1])
+    sizes = image_counts(side, args.target_images or args.source_images, available, variants)
+    jobs = [(v, adversarial, int(seed), args.shared, args.steps, side, images) for v in variants
+            for seed in args.seeds.split(",") for adversarial, images in runs(side, sizes)]
     scores: dict = {}
     with ProcessPoolExecutor(args.workers) as pool:
         for variant, adversarial, seed, images, (top1, adabn), seconds in pool.map(_job, jobs):
             scores[variant, seed, adversarial, images] = top1, adabn
             run = "dann" if adversarial else "source-only"
-            print(f"  {variant} seed {seed} {run}{f' on {images} target images' if images else ''}: "
+            print(f"  {variant} seed {seed} {run}{f' on {images} {side} images' if images else ''}: "
                   f"{100 * top1:.1f} % ({seconds:.0f} s)", flush=True)
     for images in sizes:
-        if images is not None:
+        if side == "target":
             print(f"DANN adapting to {images:,} of the {available:,} unlabeled target images:")
-        print_table({(variant, seed): (scores[variant, seed, False, None], scores[variant, seed, True, images])
-                     for variant, seed, adversarial, _ in scores if not adversarial})
+        elif side == "source":
+            print(f"Both runs on {images:,} of the {available:,} labeled source images:")
+        baseline = None if side == "target" else images
+        print_table({(variant, seed): (scores[variant, seed, False, baseline], scores[variant, seed, True, images])
+                     for variant, seed, adversarial, key in scores if not adversarial and key == baseline})
 
 
-def target_sizes(option: str | None, available: int, variants: list[str]) -> list[int | None]:
-    """--target-images as numbers of images (None: all of them), checked before any training."""
-    if option is None:
+def runs(side: str | None, sizes: list[int | None]) -> list[tuple[bool, int | None]]:
+    """(DANN?, images) per seed. Source-only never trains on target images (it only draws their
+    indices, which keeps its source batches DANN's), so under --target-images it runs once per seed."""
+    if side == "target":
+        return [(False, None), *((True, n) for n in sizes)]
+    return [(adversarial, n) for n in sizes for adversarial in (False, True)]
+
+
+def image_counts(side: str | None, option: str | None, available: int, variants: list[str]) -> list[int | None]:
+    """--target-images / --source-images as numbers of images ([None]: all of them), checked before
+    any training."""
+    if side is None:
         return [None]
     try:
         sizes = [int(n) for n in option.split(",")]
     except ValueError:
-        raise SystemExit(f"--target-images takes numbers of images, comma-separated: not {option!r}") from None
+        raise SystemExit(f"--{side}-images takes numbers of images, comma-separated: not {option!r}") from None
     if any(not 0 < n <= available for n in sizes):
-        raise SystemExit(f"--target-images: each number from 1 to {available:,} (the unlabeled target images)")
+        raise SystemExit(f"--{side}-images: each number from 1 to {available:,} (the {side}'s training images)")
     with_batch_norm = [v for v in variants if batch_norm_layers(network(VARIANTS[v][0]))]
-    if with_batch_norm:   # its source-only AdaBN score would re-estimate on other images than DANN's
+    if side == "target" and with_batch_norm:   # source-only's AdaBN would see other images than DANN's
         raise SystemExit(f"--target-images: not for the batch-norm variants {', '.join(with_batch_norm)}")
     return sizes
 

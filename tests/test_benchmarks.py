@@ -81,31 +81,37 @@ def test_dann_mnist_m_ablation_prints_each_variants_gain_over_its_own_source_onl
 
 
 @requires_shared_data
-def test_dann_mnist_m_ablation_prints_one_table_per_number_of_target_images():
+def test_dann_mnist_m_ablation_prints_one_table_per_number_of_images():
     common = ("--shared", str(SHARED_DATA), "--steps", "3", "--variants", "paper", "--seeds", "0")
-    out = run_benchmark("dann_mnist_m_ablation.py", *common, "--target-images", "30,3599")
-    tables = {int(block.split(" of ")[0].replace(",", "")): block.splitlines()[2].split()[2:5]
-              for block in out.split("DANN adapting to ")[1:]}
-    assert set(tables) == {30, 3599}
-    assert tables[30][0] == tables[3599][0]   # source-only sees no target image: one run for both
-    assert "paper seed 0 dann on 30 target images" in out and out.count("source-only:") == 1
-    # all the target images: the same DANN run as without the option
+
+    def tables(out: str, title: str) -> dict:   # images: [source-only, DANN, gain] of seed 0
+        return {int(block.split(" of ")[0].replace(",", "")): block.splitlines()[2].split()[2:5]
+                for block in out.split(title)[1:]}
+    target_out = run_benchmark("dann_mnist_m_ablation.py", *common, "--target-images", "30,3599")
+    source_out = run_benchmark("dann_mnist_m_ablation.py", *common, "--source-images", "30,3600")
+    target, source = tables(target_out, "DANN adapting to "), tables(source_out, "Both runs on ")
+    assert set(target) == {30, 3599} and set(source) == {30, 3600}
+    assert target[30][0] == target[3599][0]   # source-only sees no target image: one run for both
+    assert "paper seed 0 dann on 30 target images" in target_out and target_out.count("source-only:") == 1
+    assert "paper seed 0 source-only on 30 source images" in source_out and source_out.count("source-only on") == 2
+    # all the images: the same runs as without the options
     plain = run_benchmark("dann_mnist_m_ablation.py", *common)
-    assert plain[plain.index("variant"):].splitlines()[1].split()[2:5] == tables[3599]
+    assert plain[plain.index("variant"):].splitlines()[1].split()[2:5] == target[3599] == source[3600]
 
 
 @pytest.mark.parametrize("option, variants, message", [
     ("20,x", "paper", "numbers of images"), ("0", "paper", "from 1 to 3,599"), ("5000", "paper", "from 1 to 3,599"),
     ("900", "paper,dtn", "batch-norm variants dtn")])   # dtn's AdaBN would see other images than its DANN
-def test_dann_mnist_m_ablation_checks_target_images_before_training(option, variants, message):
+def test_dann_mnist_m_ablation_checks_image_counts_before_training(option, variants, message):
     script = ROOT / "benchmarks" / "dann_mnist_m_ablation.py"
     spec = importlib.util.spec_from_file_location("dann_mnist_m_ablation", script)
     ablation = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(ablation)
 
     with pytest.raises(SystemExit, match=message):
-        ablation.target_sizes(option, 3599, variants.split(","))
-    assert ablation.target_sizes("450,3599", 3599, ["paper"]) == [450, 3599]
+        ablation.image_counts("target", option, 3599, variants.split(","))
+    assert ablation.image_counts("target", "450,3599", 3599, ["paper"]) == [450, 3599]
+    assert ablation.image_counts("source", "900", 3600, ["dtn"]) == [900]   # AdaBN sees all the target
 
 def test_cli_startup_prints_each_command_beside_the_import_of_torch():
     out = run_benchmark("cli_startup.py", "--results", str(ROOT / "results"), "--seeds", "0", "--repeats", "1")
