@@ -244,8 +244,8 @@ def image_counts(side: str | None, option: str | None, available: int, variants:
         raise SystemExit(f"--{side}-images takes numbers of images, comma-separated: not {option!r}") from None
     if any(not 0 < n <= available for n in sizes):
         raise SystemExit(f"--{side}-images: each number from 1 to {available:,} (the {side}'s training images)")
-    with_batch_norm = [v for v in variants if batch_norm_layers(network(VARIANTS[v][0]))]
-    if side == "target" and with_batch_norm:   # source-only's AdaBN would see other images than DANN's
+    with_batch_norm = [v for v in variants if side == "target" and batch_norm_layers(network(VARIANTS[v][0]))]
+    if with_batch_norm:   # source-only's AdaBN would see other images than DANN's
         raise SystemExit(f"--target-images: not for the batch-norm variants {', '.join(with_batch_norm)}")
     return sizes
 

@@ -1,6 +1,7 @@
 """Shared test helpers: an isolated cache, a CLI runner, the location of ../shared/data."""
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -15,6 +16,14 @@ PLUGIN_FIXTURES = Path(__file__).parent / "plugin_fixtures"
 EXAMPLE_PLUGIN = Path(__file__).parent / "example_plugin"
 
 # A tiny budget: enough to show learning on the embedded pairs, seconds per run.
+def load_benchmark(name: str):
+    """A script of benchmarks/ as a module, for tests of its functions (the scripts are no package)."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 TINY = ["--steps", "30", "--source-steps", "60", "--eval-points", "3", "--seeds", "0"]
 
 requires_shared_data = pytest.mark.skipif(

@@ -1,12 +1,11 @@
 """The benchmark scripts still run and print their ratios (at toy sizes: no timing is asserted)."""
-import importlib.util
 import re
 import subprocess
 import sys
 
 import pytest
 
-from conftest import ROOT, SHARED_DATA, requires_shared_data
+from conftest import ROOT, SHARED_DATA, load_benchmark, requires_shared_data
 
 
 def run_benchmark(script: str, *args: str) -> str:
@@ -79,7 +78,6 @@ def test_dann_mnist_m_ablation_prints_each_variants_gain_over_its_own_source_onl
         assert float(mean[column]) == pytest.approx(sum(seeds) / 2, abs=0.1)
 
 
-
 @requires_shared_data
 def test_dann_mnist_m_ablation_prints_one_table_per_number_of_images():
     common = ("--shared", str(SHARED_DATA), "--steps", "3", "--variants", "paper", "--seeds", "0")
@@ -103,15 +101,13 @@ def test_dann_mnist_m_ablation_prints_one_table_per_number_of_images():
     ("20,x", "paper", "numbers of images"), ("0", "paper", "from 1 to 3,599"), ("5000", "paper", "from 1 to 3,599"),
     ("900", "paper,dtn", "batch-norm variants dtn")])   # dtn's AdaBN would see other images than its DANN
 def test_dann_mnist_m_ablation_checks_image_counts_before_training(option, variants, message):
-    script = ROOT / "benchmarks" / "dann_mnist_m_ablation.py"
-    spec = importlib.util.spec_from_file_location("dann_mnist_m_ablation", script)
-    ablation = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(ablation)
+    ablation = load_benchmark("dann_mnist_m_ablation")
 
     with pytest.raises(SystemExit, match=message):
         ablation.image_counts("target", option, 3599, variants.split(","))
     assert ablation.image_counts("target", "450,3599", 3599, ["paper"]) == [450, 3599]
     assert ablation.image_counts("source", "900", 3600, ["dtn"]) == [900]   # AdaBN sees all the target
+
 
 def test_cli_startup_prints_each_command_beside_the_import_of_torch():
     out = run_benchmark("cli_startup.py", "--results", str(ROOT / "results"), "--seeds", "0", "--repeats", "1")

@@ -1,18 +1,8 @@
 """benchmarks/reproduce_dg.py rewrites only its own generated block of docs/reproduction.md, beside
 reproduce_digits.py's. The grid itself takes half an hour or more on a 2-core CPU; it is not run here."""
-import importlib.util
+from conftest import load_benchmark
 
-from conftest import ROOT
-
-
-def _load(name):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-dg, digits = _load("reproduce_dg"), _load("reproduce_digits")
+dg, digits = load_benchmark("reproduce_dg"), load_benchmark("reproduce_digits")
 
 
 def test_each_script_rewrites_its_own_block_and_leaves_the_other_and_the_prose(tmp_path):

@@ -2,13 +2,9 @@
 
 The grid itself takes hours on a 2-core CPU at its default budget; it is not run here.
 """
-import importlib.util
+from conftest import load_benchmark
 
-from conftest import ROOT
-
-spec = importlib.util.spec_from_file_location("reproduce_digits", ROOT / "benchmarks" / "reproduce_digits.py")
-reproduce = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(reproduce)
+reproduce = load_benchmark("reproduce_digits")
 
 
 def test_the_doc_keeps_its_hand_written_text_around_the_regenerated_tables(tmp_path):

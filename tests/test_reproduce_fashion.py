@@ -4,20 +4,17 @@ only its own generated block of docs/reproduction.md.
 
 The grid itself takes tens of minutes on a 2-core CPU; it is not run here.
 """
-import importlib.util
 import os
 
 import numpy as np
 from datasets import load_from_disk
 
-from conftest import ROOT, SHARED_DATA, requires_shared_data
+from conftest import SHARED_DATA, load_benchmark, requires_shared_data
 
 from tlarena.data import dataset_dir
 from tlarena.partition import Cut
 
-spec = importlib.util.spec_from_file_location("reproduce_fashion", ROOT / "benchmarks" / "reproduce_fashion.py")
-reproduce = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(reproduce)
+reproduce = load_benchmark("reproduce_fashion")
 
 
 def test_the_doc_keeps_the_other_sections_around_its_regenerated_block(tmp_path):

@@ -1,16 +1,13 @@
 """benchmarks/reproduce_reweighting.py: the skewed USPS copy it builds, and that it rewrites only its
 own generated block of docs/reproduction.md. The runs themselves take minutes; they are not run here."""
-import importlib.util
 import json
 
 import h5py
 import numpy as np
 
-from conftest import ROOT
+from conftest import load_benchmark
 
-spec = importlib.util.spec_from_file_location("reproduce_reweighting", ROOT / "benchmarks" / "reproduce_reweighting.py")
-reproduce = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(reproduce)
+reproduce = load_benchmark("reproduce_reweighting")
 
 
 def test_the_skewed_copy_keeps_each_class_with_its_probability_in_train_and_test(tmp_path):
