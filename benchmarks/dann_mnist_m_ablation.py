@@ -34,6 +34,13 @@ digits network, which has batch norm throughout.
 other side and the scoring stay the same), one table per number: how the gain grows with the data,
 the part of the paper's setting (60,000 / 59,001 images) that ``../shared`` cannot match.
 
+MNIST's test set holds two groups of writers: its first 5,000 images come from NIST's training set,
+which MNIST's authors call cleaner and easier, the rest from NIST's test set. The suite's halves
+give the source almost only the first group and the target mostly the second; ``--split
+interleaved`` takes the source from the even indices and the target from the odd ones, so both sides
+draw on both groups. The script also prints each variant's top-1 on the held-out target's own MNIST
+digits, without the photo: the shift the digits alone make.
+
     python benchmarks/dann_mnist_m_ablation.py --shared ../shared/data --workers 2
 """
 from __future__ import annotations
@@ -72,21 +79,30 @@ VARIANTS = {  # name: (network, optimizer, discriminator (width, layers), steps)
 BATCH = 64   # per domain, as the harness's digits runs
 
 
+SPLITS = {  # name: (MNIST test indices of the source, MNIST-M test indices of the target)
+    "halves": (np.arange(0, 4500), np.arange(4500, 9001)),    # the suite's mnist-test-a->mnist-m-test-b
+    "interleaved": (np.arange(0, 9000, 2), np.arange(1, 9001, 2)),
+}
+
+
 @functools.lru_cache   # once per worker process, not once per job
-def load(shared: Path):
-    """The pair's sides as the suite cuts them: MNIST test images 0–4,499 (bilinear to 32 px, grey
-    repeated over three channels) and MNIST-M test images 4,500–9,000, both scaled to [-1, 1]
-    (lenet's mean and std); source fit part, target adaptation part, target held-out part."""
-    mnist = read_idx(shared / "mnist/t10k-images-idx3-ubyte.gz")[:4500]
-    mnist_labels = read_idx(shared / "mnist/t10k-labels-idx1-ubyte.gz")[:4500].astype(np.int64)
-    mnist = np.stack([np.asarray(Image.fromarray(im).resize((32, 32), Image.Resampling.BILINEAR)) for im in mnist])
-    source = torch.from_numpy(mnist).float().div(255).sub(0.5).div(0.5).unsqueeze(1).expand(-1, 3, -1, -1)
+def load(shared: Path, split: str = "halves"):
+    """The pair's sides as the suite cuts them: the ``split``'s MNIST test images (bilinear to 32 px,
+    grey repeated over three channels) and MNIST-M test images, both scaled to [-1, 1] (lenet's mean
+    and std); source fit part, target adaptation part, target held-out part, and the MNIST digits
+    under the held-out target images (MNIST-M image i is MNIST test image i on a photo)."""
+    source_indices, target_indices = SPLITS[split]
+    digits = read_idx(shared / "mnist/t10k-images-idx3-ubyte.gz")
+    digits = np.stack([np.asarray(Image.fromarray(im).resize((32, 32), Image.Resampling.BILINEAR)) for im in digits])
+    digits = torch.from_numpy(digits).float().div(255).sub(0.5).div(0.5).unsqueeze(1).expand(-1, 3, -1, -1)
+    mnist_labels = read_idx(shared / "mnist/t10k-labels-idx1-ubyte.gz")[source_indices].astype(np.int64)
     arrays = np.load(shared / "mnist_m/mnist_m_test.npz")
-    target_labels = arrays["labels"][4500:]
-    target = torch.from_numpy(arrays["images"][4500:]).float().div(255).sub(0.5).div(0.5).permute(0, 3, 1, 2)
+    target_labels = arrays["labels"][target_indices]
+    target = torch.from_numpy(arrays["images"][target_indices]).float().div(255).sub(0.5).div(0.5).permute(0, 3, 1, 2)
     fit, cut = Cut.of(mnist_labels).kept, Cut.of(target_labels)
-    return (source[fit].contiguous(), torch.from_numpy(mnist_labels[fit]), target[cut.kept].contiguous(),
-            target[cut.held].contiguous(), torch.from_numpy(target_labels[cut.held]))
+    return (digits[source_indices[fit]].contiguous(), torch.from_numpy(mnist_labels[fit]),
+            target[cut.kept].contiguous(), target[cut.held].contiguous(),
+            torch.from_numpy(target_labels[cut.held]), digits[target_indices[cut.held]].contiguous())
 
 
 class Net(nn.Module):
@@ -132,15 +148,16 @@ def accuracy(net: Net, x: torch.Tensor, y: torch.Tensor) -> float:
 
 
 def train(variant: str, adversarial: bool, seed: int, data, steps: int | None,
-          side: str | None = None, images: int | None = None) -> tuple[float, float | None]:
+          side: str | None = None, images: int | None = None) -> tuple[float, float | None, float]:
     """Target top-1 after training ``variant`` as source-only or as DANN, on ``images`` of the
-    ``side`` ("source" or "target"; all images when None), and, for a batch-norm network, its
-    top-1 with the statistics re-estimated on the unlabeled target images (None otherwise)."""
+    ``side`` ("source" or "target"; all images when None); for a batch-norm network, its top-1
+    with the statistics re-estimated on the unlabeled target images (None otherwise); and its
+    top-1 on the plain MNIST digits under the held-out target images (the shift without the photo)."""
     name, optimizer_name, (width, layers), variant_steps = VARIANTS[variant]
     steps = steps or variant_steps
     torch.set_num_threads(1)
     torch.manual_seed(seed)
-    source, labels, target, held, held_labels = data
+    source, labels, target, held, held_labels, held_digits = data
     keep = nested(len(labels), images if side == "source" else None)
     source, labels = source[keep], labels[keep]
     target = target[nested(len(target), images if side == "target" else None)]
@@ -170,17 +187,17 @@ def train(variant: str, adversarial: bool, seed: int, data, steps: int | None,
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-    top1 = accuracy(net, held, held_labels)
+    top1, plain = accuracy(net, held, held_labels), accuracy(net, held_digits, held_labels)
     if not batch_norm_layers(net):
-        return top1, None
+        return top1, None, plain
     reestimate_batch_norm(net.features, target.split(500))
-    return top1, accuracy(net, held, held_labels)
+    return top1, accuracy(net, held, held_labels), plain
 
 
 def _job(args):
-    variant, adversarial, seed, shared, steps, side, images = args
+    variant, adversarial, seed, shared, split, steps, side, images = args
     started = time.perf_counter()
-    scores = train(variant, adversarial, seed, load(shared), steps, side, images)
+    scores = train(variant, adversarial, seed, load(shared, split), steps, side, images)
     return variant, adversarial, seed, images, scores, time.perf_counter() - started
 
 
@@ -195,6 +212,10 @@ def main() -> None:
                          "images, one table per number (comma-separated; e.g. 450,900,1800)")
     subsets.add_argument("--source-images", help="both runs train on only this many of the labeled source "
                          "images, one table per number (comma-separated)")
+    parser.add_argument("--split", choices=SPLITS, default="halves",
+                        help="which MNIST test images are the source and which MNIST-M test images the target: "
+                        "halves, the suite's pair (source 0-4,499, target 4,500-9,000), or interleaved (source "
+                        "the even indices, target the odd), so that both sides draw on MNIST's two test writer groups")
     parser.add_argument("--workers", type=int, default=1, help="processes side by side, one torch thread each")
     args = parser.parse_args()
     if not (args.shared / "mnist_m/mnist_m_test.npz").exists():
@@ -204,14 +225,14 @@ def main() -> None:
     if unknown:
         raise SystemExit(f"unknown variants {sorted(unknown)}; known: {', '.join(VARIANTS)}")
     side = "target" if args.target_images else "source" if args.source_images else None
-    available = len(load(args.shared)[2 if side == "target" else 1])
+    available = len(load(args.shared, args.split)[2 if side == "target" else 1])
     sizes = image_counts(side, args.target_images or args.source_images, available, variants)
-    jobs = [(v, adversarial, int(seed), args.shared, args.steps, side, images) for v in variants
+    jobs = [(v, adversarial, int(seed), args.shared, args.split, args.steps, side, images) for v in variants
             for seed in args.seeds.split(",") for adversarial, images in runs(side, sizes)]
     scores: dict = {}
     with ProcessPoolExecutor(args.workers) as pool:
-        for variant, adversarial, seed, images, (top1, adabn), seconds in pool.map(_job, jobs):
-            scores[variant, seed, adversarial, images] = top1, adabn
+        for variant, adversarial, seed, images, (top1, adabn, plain), seconds in pool.map(_job, jobs):
+            scores[variant, seed, adversarial, images] = top1, adabn, plain
             run = "dann" if adversarial else "source-only"
             print(f"  {variant} seed {seed} {run}{f' on {images} {side} images' if images else ''}: "
                   f"{100 * top1:.1f} % ({seconds:.0f} s)", flush=True)
@@ -223,6 +244,8 @@ def main() -> None:
         baseline = None if side == "target" else images
         print_table({(variant, seed): (scores[variant, seed, False, baseline], scores[variant, seed, True, images])
                      for variant, seed, adversarial, key in scores if not adversarial and key == baseline})
+    if side is None:
+        print_plain_digits(scores)
 
 
 def runs(side: str | None, sizes: list[int | None]) -> list[tuple[bool, int | None]]:
@@ -255,7 +278,7 @@ def print_table(pairs: dict) -> None:
     last three columns score batch-norm networks with target statistics (– for the others)."""
     _print_row("variant", "seed", [name for name, _ in COLUMNS])
     rows: dict = {}
-    for (variant, seed), ((base, base_adabn), (dann, dann_adabn)) in pairs.items():
+    for (variant, seed), ((base, base_adabn, _), (dann, dann_adabn, _)) in pairs.items():
         row = [base, dann, dann - base] + ([None] * 3 if base_adabn is None else
                                            [base_adabn, dann_adabn, dann_adabn - base_adabn])
         rows.setdefault(variant, []).append(row)
@@ -264,6 +287,16 @@ def print_table(pairs: dict) -> None:
         if len(seeds) > 1:
             _print_row(variant, "mean", [None if column[0] is None else sum(column) / len(column)
                                          for column in zip(*seeds)])
+
+
+def print_plain_digits(scores: dict) -> None:
+    """Each variant's mean top-1 on the MNIST digits under the held-out target images: how far the
+    target's digits alone are from the source's, without the photo."""
+    print("Top-1 % on the held-out target's own MNIST digits, without the photo (mean over seeds):")
+    for variant in dict.fromkeys(variant for variant, *_ in scores):
+        means = [100 * np.mean([plain for (v, _, a, _), (*_, plain) in scores.items() if v == variant and a == run])
+                 for run in (False, True)]
+        print(f"  {variant}: source-only {means[0]:.1f}, DANN {means[1]:.1f}")
 
 
 COLUMNS = (("source-only", 11), ("DANN", 6), ("gain", 6), ("+AdaBN: source-only", 19), ("DANN", 6), ("gain", 6))

@@ -62,7 +62,7 @@ def test_source_recipe_ablation_scores_each_variant_on_usps():
 def test_dann_mnist_m_ablation_prints_each_variants_gain_over_its_own_source_only():
     out = run_benchmark("dann_mnist_m_ablation.py", "--shared", str(SHARED_DATA), "--steps", "3",
                         "--variants", "paper,lenet-bn-adam,dtn", "--seeds", "0,1")
-    table = out[out.index("variant"):].splitlines()[1:]
+    table = out[out.index("variant"):out.index("Top-1 % on")].splitlines()[1:]
     rows = {tuple(line.split()[:2]): line.split()[2:] for line in table}
     assert set(rows) == {(v, s) for v in ("paper", "lenet-bn-adam", "dtn") for s in ("0", "1", "mean")}
     for (variant, _), (source_only, dann, gain, *adabn) in rows.items():
@@ -95,6 +95,22 @@ def test_dann_mnist_m_ablation_prints_one_table_per_number_of_images():
     # all the images: the same runs as without the options
     plain = run_benchmark("dann_mnist_m_ablation.py", *common)
     assert plain[plain.index("variant"):].splitlines()[1].split()[2:5] == target[3599] == source[3600]
+
+
+@requires_shared_data
+def test_dann_mnist_m_ablation_splits_the_digits_and_scores_the_targets_own_mnist_digits():
+    ablation = load_benchmark("dann_mnist_m_ablation")
+    source, target = ablation.SPLITS["interleaved"]
+    assert not set(source) & set(target) and {0, 8998} <= set(source) and {1, 8999} <= set(target)
+    *_, held_labels, held_digits = ablation.load(SHARED_DATA, "interleaved")
+    assert len(held_digits) == len(held_labels) == 901
+
+    out = run_benchmark("dann_mnist_m_ablation.py", "--shared", str(SHARED_DATA), "--steps", "3",
+                        "--variants", "paper,lenet", "--seeds", "0", "--split", "interleaved")
+    plain = [re.fullmatch(r"  (\S+): source-only ([0-9.]+), DANN ([0-9.]+)", line).groups()
+             for line in out[out.index("without the photo"):].splitlines()[1:]]
+    assert [variant for variant, *_ in plain] == ["paper", "lenet"]
+    assert all(0 <= float(score) <= 100 for _, *scores in plain for score in scores)
 
 
 @pytest.mark.parametrize("option, variants, message", [
