@@ -41,6 +41,10 @@ interleaved`` takes the source from the even indices and the target from the odd
 draw on both groups. The script also prints each variant's top-1 on the held-out target's own MNIST
 digits, without the photo: the shift the digits alone make.
 
+MNIST-M's 32-px images hold each 28-px MNIST digit at about its own size; the suite brings MNIST to
+the network's 32 px by bilinear resizing, which makes the source's digits 32 / 28 times as large as
+the target's. ``--mnist-to-32px pad`` pads them with 2 black pixels on each side instead.
+
     python benchmarks/dann_mnist_m_ablation.py --shared ../shared/data --workers 2
 """
 from __future__ import annotations
@@ -86,14 +90,18 @@ SPLITS = {  # name: (MNIST test indices of the source, MNIST-M test indices of t
 
 
 @functools.lru_cache   # once per worker process, not once per job
-def load(shared: Path, split: str = "halves"):
-    """The pair's sides as the suite cuts them: the ``split``'s MNIST test images (bilinear to 32 px,
-    grey repeated over three channels) and MNIST-M test images, both scaled to [-1, 1] (lenet's mean
-    and std); source fit part, target adaptation part, target held-out part, and the MNIST digits
-    under the held-out target images (MNIST-M image i is MNIST test image i on a photo)."""
+def load(shared: Path, split: str = "halves", to_32px: str = "resize"):
+    """The pair's sides as the suite cuts them: the ``split``'s MNIST test images (to 32 px by
+    ``to_32px``, grey repeated over three channels) and MNIST-M test images, both scaled to [-1, 1]
+    (lenet's mean and std); source fit part, target adaptation part, target held-out part, and the
+    MNIST digits under the held-out target images (MNIST-M image i is MNIST test image i on a photo)."""
     source_indices, target_indices = SPLITS[split]
     digits = read_idx(shared / "mnist/t10k-images-idx3-ubyte.gz")
-    digits = np.stack([np.asarray(Image.fromarray(im).resize((32, 32), Image.Resampling.BILINEAR)) for im in digits])
+    if to_32px == "pad":   # the digit at its own size, as MNIST-M's 32-px images hold it
+        digits = np.pad(digits, ((0, 0), (2, 2), (2, 2)))
+    else:                  # the suite's: bilinear, the digit 32 / 28 times its size
+        digits = np.stack([np.asarray(Image.fromarray(im).resize((32, 32), Image.Resampling.BILINEAR))
+                           for im in digits])
     digits = torch.from_numpy(digits).float().div(255).sub(0.5).div(0.5).unsqueeze(1).expand(-1, 3, -1, -1)
     mnist_labels = read_idx(shared / "mnist/t10k-labels-idx1-ubyte.gz")[source_indices].astype(np.int64)
     arrays = np.load(shared / "mnist_m/mnist_m_test.npz")
@@ -195,9 +203,9 @@ def train(variant: str, adversarial: bool, seed: int, data, steps: int | None,
 
 
 def _job(args):
-    variant, adversarial, seed, shared, split, steps, side, images = args
+    variant, adversarial, seed, data, steps, side, images = args
     started = time.perf_counter()
-    scores = train(variant, adversarial, seed, load(shared, split), steps, side, images)
+    scores = train(variant, adversarial, seed, load(*data), steps, side, images)
     return variant, adversarial, seed, images, scores, time.perf_counter() - started
 
 
@@ -216,6 +224,9 @@ def main() -> None:
                         help="which MNIST test images are the source and which MNIST-M test images the target: "
                         "halves, the suite's pair (source 0-4,499, target 4,500-9,000), or interleaved (source "
                         "the even indices, target the odd), so that both sides draw on MNIST's two test writer groups")
+    parser.add_argument("--mnist-to-32px", choices=("resize", "pad"), default="resize",
+                        help="how MNIST's 28-px digits become 32 px: resize (bilinear, the suite's) or pad "
+                        "(2 black pixels each side: the digit at its own size, as MNIST-M's images hold it)")
     parser.add_argument("--workers", type=int, default=1, help="processes side by side, one torch thread each")
     args = parser.parse_args()
     if not (args.shared / "mnist_m/mnist_m_test.npz").exists():
@@ -225,9 +236,10 @@ def main() -> None:
     if unknown:
         raise SystemExit(f"unknown variants {sorted(unknown)}; known: {', '.join(VARIANTS)}")
     side = "target" if args.target_images else "source" if args.source_images else None
-    available = len(load(args.shared, args.split)[2 if side == "target" else 1])
+    data = args.shared, args.split, args.mnist_to_32px
+    available = len(load(*data)[2 if side == "target" else 1])
     sizes = image_counts(side, args.target_images or args.source_images, available, variants)
-    jobs = [(v, adversarial, int(seed), args.shared, args.split, args.steps, side, images) for v in variants
+    jobs = [(v, adversarial, int(seed), data, args.steps, side, images) for v in variants
             for seed in args.seeds.split(",") for adversarial, images in runs(side, sizes)]
     scores: dict = {}
     with ProcessPoolExecutor(args.workers) as pool:

@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 import pytest
+import torch
 
 from conftest import ROOT, SHARED_DATA, load_benchmark, requires_shared_data
 
@@ -111,6 +112,19 @@ def test_dann_mnist_m_ablation_splits_the_digits_and_scores_the_targets_own_mnis
              for line in out[out.index("without the photo"):].splitlines()[1:]]
     assert [variant for variant, *_ in plain] == ["paper", "lenet"]
     assert all(0 <= float(score) <= 100 for _, *scores in plain for score in scores)
+
+
+@requires_shared_data
+def test_dann_mnist_m_ablation_pads_mnist_to_32_px_with_the_digit_at_its_own_size():
+    ablation = load_benchmark("dann_mnist_m_ablation")
+    resized, padded = (ablation.load(SHARED_DATA, "halves", how)[0] for how in ("resize", "pad"))
+    labels = ablation.read_idx(SHARED_DATA / "mnist/t10k-labels-idx1-ubyte.gz")[:4500]
+    raw = ablation.read_idx(SHARED_DATA / "mnist/t10k-images-idx3-ubyte.gz")[:4500][ablation.Cut.of(labels).kept]
+
+    assert padded.shape == resized.shape == (3600, 3, 32, 32)
+    assert torch.equal(padded[:, 0, 2:30, 2:30], torch.from_numpy(raw).float().div(255).sub(0.5).div(0.5))
+    assert (padded[:, :, :2] == -1).all() and (padded[:, :, :, 30:] == -1).all()   # black margins
+    assert not torch.equal(padded, resized)
 
 
 @pytest.mark.parametrize("option, variants, message", [
