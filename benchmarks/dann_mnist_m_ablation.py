@@ -102,15 +102,20 @@ def load(shared: Path, split: str = "halves", to_32px: str = "resize"):
     else:                  # the suite's: bilinear, the digit 32 / 28 times its size
         digits = np.stack([np.asarray(Image.fromarray(im).resize((32, 32), Image.Resampling.BILINEAR))
                            for im in digits])
-    digits = torch.from_numpy(digits).float().div(255).sub(0.5).div(0.5).unsqueeze(1).expand(-1, 3, -1, -1)
+    digits = to_unit_range(digits).unsqueeze(1).expand(-1, 3, -1, -1)
     mnist_labels = read_idx(shared / "mnist/t10k-labels-idx1-ubyte.gz")[source_indices].astype(np.int64)
     arrays = np.load(shared / "mnist_m/mnist_m_test.npz")
     target_labels = arrays["labels"][target_indices]
-    target = torch.from_numpy(arrays["images"][target_indices]).float().div(255).sub(0.5).div(0.5).permute(0, 3, 1, 2)
+    target = to_unit_range(arrays["images"][target_indices]).permute(0, 3, 1, 2)
     fit, cut = Cut.of(mnist_labels).kept, Cut.of(target_labels)
     return (digits[source_indices[fit]].contiguous(), torch.from_numpy(mnist_labels[fit]),
             target[cut.kept].contiguous(), target[cut.held].contiguous(),
             torch.from_numpy(target_labels[cut.held]), digits[target_indices[cut.held]].contiguous())
+
+
+def to_unit_range(pixels: np.ndarray) -> torch.Tensor:
+    """uint8 pixels to [-1, 1]: lenet's mean and std of 0.5."""
+    return torch.from_numpy(pixels).float().div(255).sub(0.5).div(0.5)
 
 
 class Net(nn.Module):
@@ -304,11 +309,12 @@ def print_table(pairs: dict) -> None:
 def print_plain_digits(scores: dict) -> None:
     """Each variant's mean top-1 on the MNIST digits under the held-out target images: how far the
     target's digits alone are from the source's, without the photo."""
+    plain: dict = {}   # variant → DANN? → top-1 of each seed
+    for (variant, _, adversarial, _), (*_, top1) in scores.items():
+        plain.setdefault(variant, {}).setdefault(adversarial, []).append(top1)
     print("Top-1 % on the held-out target's own MNIST digits, without the photo (mean over seeds):")
-    for variant in dict.fromkeys(variant for variant, *_ in scores):
-        means = [100 * np.mean([plain for (v, _, a, _), (*_, plain) in scores.items() if v == variant and a == run])
-                 for run in (False, True)]
-        print(f"  {variant}: source-only {means[0]:.1f}, DANN {means[1]:.1f}")
+    for variant, runs in plain.items():
+        print(f"  {variant}: source-only {100 * np.mean(runs[False]):.1f}, DANN {100 * np.mean(runs[True]):.1f}")
 
 
 COLUMNS = (("source-only", 11), ("DANN", 6), ("gain", 6), ("+AdaBN: source-only", 19), ("DANN", 6), ("gain", 6))

@@ -15,7 +15,7 @@ SHARED_DATA = ROOT.parent / "shared" / "data"
 PLUGIN_FIXTURES = Path(__file__).parent / "plugin_fixtures"
 EXAMPLE_PLUGIN = Path(__file__).parent / "example_plugin"
 
-# A tiny budget: enough to show learning on the embedded pairs, seconds per run.
+
 def load_benchmark(name: str):
     """A script of benchmarks/ as a module, for tests of its functions (the scripts are no package)."""
     spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
@@ -24,6 +24,7 @@ def load_benchmark(name: str):
     return module
 
 
+# A tiny budget: enough to show learning on the embedded pairs, seconds per run.
 TINY = ["--steps", "30", "--source-steps", "60", "--eval-points", "3", "--seeds", "0"]
 
 requires_shared_data = pytest.mark.skipif(
