@@ -45,6 +45,11 @@ MNIST-M's 32-px images hold each 28-px MNIST digit at about its own size; the su
 the network's 32 px by bilinear resizing, which makes the source's digits 32 / 28 times as large as
 the target's. ``--mnist-to-32px pad`` pads them with 2 black pixels on each side instead.
 
+MNIST-M's images hold the photo inverted under every MNIST pixel above 0, however faint (checked
+pixel by pixel: such pixels sit at 1.00 of the way from the photo to its inversion), so its digits
+are MNIST's binarized, thicker than the grey anti-aliased strokes the source shows.
+``--mnist-strokes binary`` gives the source those binary strokes.
+
     python benchmarks/dann_mnist_m_ablation.py --shared ../shared/data --workers 2
 """
 from __future__ import annotations
@@ -90,13 +95,15 @@ SPLITS = {  # name: (MNIST test indices of the source, MNIST-M test indices of t
 
 
 @functools.lru_cache   # once per worker process, not once per job
-def load(shared: Path, split: str = "halves", to_32px: str = "resize"):
-    """The pair's sides as the suite cuts them: the ``split``'s MNIST test images (to 32 px by
-    ``to_32px``, grey repeated over three channels) and MNIST-M test images, both scaled to [-1, 1]
+def load(shared: Path, split: str = "halves", to_32px: str = "resize", strokes: str = "grey"):
+    """The pair's sides as the suite cuts them: the ``split``'s MNIST test images (``strokes`` grey
+    or binary, to 32 px by ``to_32px``, repeated over three channels) and MNIST-M test images, both scaled to [-1, 1]
     (lenet's mean and std); source fit part, target adaptation part, target held-out part, and the
     MNIST digits under the held-out target images (MNIST-M image i is MNIST test image i on a photo)."""
     source_indices, target_indices = SPLITS[split]
     digits = read_idx(shared / "mnist/t10k-images-idx3-ubyte.gz")
+    if strokes == "binary":   # every inked pixel full white: the mask MNIST-M inverts its photo under
+        digits = np.where(digits > 0, 255, 0).astype(np.uint8)
     if to_32px == "pad":   # the digit at its own size, as MNIST-M's 32-px images hold it
         digits = np.pad(digits, ((0, 0), (2, 2), (2, 2)))
     else:                  # the suite's: bilinear, the digit 32 / 28 times its size
@@ -232,6 +239,9 @@ def main() -> None:
     parser.add_argument("--mnist-to-32px", choices=("resize", "pad"), default="resize",
                         help="how MNIST's 28-px digits become 32 px: resize (bilinear, the suite's) or pad "
                         "(2 black pixels each side: the digit at its own size, as MNIST-M's images hold it)")
+    parser.add_argument("--mnist-strokes", choices=("grey", "binary"), default="grey",
+                        help="MNIST's digits as they are (grey, the suite's) or binary (every pixel above 0 "
+                        "white: the mask under which MNIST-M's images hold the photo inverted)")
     parser.add_argument("--workers", type=int, default=1, help="processes side by side, one torch thread each")
     args = parser.parse_args()
     if not (args.shared / "mnist_m/mnist_m_test.npz").exists():
@@ -241,7 +251,7 @@ def main() -> None:
     if unknown:
         raise SystemExit(f"unknown variants {sorted(unknown)}; known: {', '.join(VARIANTS)}")
     side = "target" if args.target_images else "source" if args.source_images else None
-    data = args.shared, args.split, args.mnist_to_32px
+    data = args.shared, args.split, args.mnist_to_32px, args.mnist_strokes
     available = len(load(*data)[2 if side == "target" else 1])
     sizes = image_counts(side, args.target_images or args.source_images, available, variants)
     jobs = [(v, adversarial, int(seed), data, args.steps, side, images) for v in variants

@@ -3,6 +3,7 @@ import re
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 import torch
 
@@ -125,6 +126,27 @@ def test_dann_mnist_m_ablation_pads_mnist_to_32_px_with_the_digit_at_its_own_siz
     assert torch.equal(padded[:, 0, 2:30, 2:30], torch.from_numpy(raw).float().div(255).sub(0.5).div(0.5))
     assert (padded[:, :, :2] == -1).all() and (padded[:, :, :, 30:] == -1).all()   # black margins
     assert not torch.equal(padded, resized)
+
+
+@requires_shared_data
+def test_dann_mnist_m_ablation_gives_the_source_the_binary_strokes_mnist_m_inverts_its_photo_under():
+    ablation = load_benchmark("dann_mnist_m_ablation")
+    source = ablation.load(SHARED_DATA, "halves", "pad", "binary")[0]
+    labels = ablation.read_idx(SHARED_DATA / "mnist/t10k-labels-idx1-ubyte.gz")[:4500]
+    raw = ablation.read_idx(SHARED_DATA / "mnist/t10k-images-idx3-ubyte.gz")[:4500][ablation.Cut.of(labels).kept]
+    assert torch.equal(source[:, 0, 2:30, 2:30], torch.from_numpy(raw > 0).float().mul(2).sub(1))
+
+    # The claim behind the option: under even MNIST's faintest inked pixels (1-40 of 255), an MNIST-M
+    # image holds its photo fully inverted. Measured as how far such a pixel sits from the image's
+    # photo colour (its pixels with no ink) towards its inverted colour (under full ink): 1 = inverted.
+    digits = np.pad(ablation.read_idx(SHARED_DATA / "mnist/t10k-images-idx3-ubyte.gz")[:500], ((0, 0), (2, 2), (2, 2)))
+    photos = np.load(SHARED_DATA / "mnist_m/mnist_m_test.npz")["images"][:500].astype(float)
+    fractions = []
+    for digit, photo in zip(digits, photos):
+        blank, full, faint = photo[digit == 0].mean(0), photo[digit > 200].mean(0), photo[(digit > 0) & (digit <= 40)]
+        if len(faint):
+            fractions.append((faint.mean(0) - blank) @ (full - blank) / ((full - blank) @ (full - blank)))
+    assert np.median(fractions) > 0.95
 
 
 @pytest.mark.parametrize("option, variants, message", [
