@@ -166,3 +166,16 @@ def test_cli_startup_prints_each_command_beside_the_import_of_torch():
 
     assert ratio(out, "tlarena --help") > 0 and ratio(out, "tlarena show") > 0
     assert ratio(out, r"tlarena run --all \(all recorded\)") > 0
+
+
+def test_the_mnist_usps_pairs_file_scores_the_suites_pair_on_the_images_it_adapts_to():
+    from tlarena_plugins.suites.digits import MNIST_2000, USPS_1800
+    from tlarena.pairs_file import from_file, pairs
+    from tlarena.partition import Evaluation, evaluation_for
+
+    [pair] = pairs(from_file(ROOT / "benchmarks" / "mnist_usps_adapted_images.toml"))
+
+    assert pair.source.reference() == MNIST_2000.reference()   # the suite's source, unchanged
+    assert (pair.target.path, pair.target.revision) == (USPS_1800.path, USPS_1800.revision)
+    assert pair.target.splits == {"train": USPS_1800.splits["train"], "test": USPS_1800.splits["train"]}
+    assert evaluation_for(pair.target, False, True) is Evaluation.TRANSDUCTIVE
