@@ -50,6 +50,10 @@ pixel by pixel: such pixels sit at 1.00 of the way from the photo to its inversi
 are MNIST's binarized, thicker than the grey anti-aliased strokes the source shows.
 ``--mnist-strokes binary`` gives the source those binary strokes.
 
+``--alignment`` also measures, after each run, how far it aligned the domains' features: its own
+discriminator's accuracy, a fresh linear domain probe's (50 % is aligned), and a linear probe of the
+target's classes fitted with the target labels no run trains on (what the features hold).
+
     python benchmarks/dann_mnist_m_ablation.py --shared ../shared/data --workers 2
 """
 from __future__ import annotations
@@ -60,12 +64,15 @@ import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import timm
 import torch
 import torch.nn.functional as F
 from PIL import Image
+from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import StandardScaler
 from torch import nn
 
 import tlarena_plugins.backbones  # noqa: F401  registers lenet in timm
@@ -98,8 +105,9 @@ SPLITS = {  # name: (MNIST test indices of the source, MNIST-M test indices of t
 def load(shared: Path, split: str = "halves", to_32px: str = "resize", strokes: str = "grey"):
     """The pair's sides as the suite cuts them: the ``split``'s MNIST test images (``strokes`` grey
     or binary, to 32 px by ``to_32px``, repeated over three channels) and MNIST-M test images, both scaled to [-1, 1]
-    (lenet's mean and std); source fit part, target adaptation part, target held-out part, and the
-    MNIST digits under the held-out target images (MNIST-M image i is MNIST test image i on a photo)."""
+    (lenet's mean and std); source fit part, target adaptation part (its labels only for
+    ``--alignment``'s probe, never for training), target held-out part, and the MNIST digits under
+    the held-out target images (MNIST-M image i is MNIST test image i on a photo)."""
     source_indices, target_indices = SPLITS[split]
     digits = read_idx(shared / "mnist/t10k-images-idx3-ubyte.gz")
     if strokes == "binary":   # every inked pixel full white: the mask MNIST-M inverts its photo under
@@ -116,7 +124,7 @@ def load(shared: Path, split: str = "halves", to_32px: str = "resize", strokes: 
     target = to_unit_range(arrays["images"][target_indices]).permute(0, 3, 1, 2)
     fit, cut = Cut.of(mnist_labels).kept, Cut.of(target_labels)
     return (digits[source_indices[fit]].contiguous(), torch.from_numpy(mnist_labels[fit]),
-            target[cut.kept].contiguous(), target[cut.held].contiguous(),
+            target[cut.kept].contiguous(), torch.from_numpy(target_labels[cut.kept]), target[cut.held].contiguous(),
             torch.from_numpy(target_labels[cut.held]), digits[target_indices[cut.held]].contiguous())
 
 
@@ -167,8 +175,15 @@ def accuracy(net: Net, x: torch.Tensor, y: torch.Tensor) -> float:
     return float((predictions == y).float().mean())
 
 
+class Scores(NamedTuple):
+    top1: float                  # on the held-out target images
+    adabn: float | None          # the same with target batch statistics (batch-norm networks only)
+    plain: float                 # on the MNIST digits under the held-out target images
+    alignment: tuple | None = None   # --alignment: see ``alignment``
+
+
 def train(variant: str, adversarial: bool, seed: int, data, steps: int | None,
-          side: str | None = None, images: int | None = None) -> tuple[float, float | None, float]:
+          side: str | None = None, images: int | None = None, probe: bool = False) -> Scores:
     """Target top-1 after training ``variant`` as source-only or as DANN, on ``images`` of the
     ``side`` ("source" or "target"; all images when None); for a batch-norm network, its top-1
     with the statistics re-estimated on the unlabeled target images (None otherwise); and its
@@ -177,10 +192,11 @@ def train(variant: str, adversarial: bool, seed: int, data, steps: int | None,
     steps = steps or variant_steps
     torch.set_num_threads(1)
     torch.manual_seed(seed)
-    source, labels, target, held, held_labels, held_digits = data
+    source, labels, target, target_labels, held, held_labels, held_digits = data
     keep = nested(len(labels), images if side == "source" else None)
     source, labels = source[keep], labels[keep]
-    target = target[nested(len(target), images if side == "target" else None)]
+    target_keep = nested(len(target), images if side == "target" else None)
+    target, target_labels = target[target_keep], target_labels[target_keep]
     net = network(name)
     discriminator = DomainDiscriminator(net.feature_dim, width, layers)
     params = [*net.parameters(), *discriminator.parameters()] if adversarial else list(net.parameters())
@@ -208,16 +224,45 @@ def train(variant: str, adversarial: bool, seed: int, data, steps: int | None,
         loss.backward()
         optimizer.step()
     top1, plain = accuracy(net, held, held_labels), accuracy(net, held_digits, held_labels)
+    aligned = alignment(net, discriminator if adversarial else None, source, target, target_labels,
+                        held, held_labels) if probe else None
     if not batch_norm_layers(net):
-        return top1, None, plain
+        return Scores(top1, None, plain, aligned)
     reestimate_batch_norm(net.features, target.split(500))
-    return top1, accuracy(net, held, held_labels), plain
+    return Scores(top1, accuracy(net, held, held_labels), plain, aligned)
+
+
+@torch.no_grad()
+def alignment(net: Net, discriminator: nn.Module | None, source, target, target_labels, held,
+              held_labels) -> tuple[float | None, float, float]:
+    """How far training aligned the domains' features, and how much of the target's classes they hold:
+    the run's own discriminator's accuracy on the training images (None for source-only, which has
+    none); a fresh linear domain probe's, fitted on half of those images and scored on the other half;
+    and a linear probe of the target's classes, fitted on the adaptation images with the labels no
+    run trains on and scored on the held-out images: what a linear read-out of these features could
+    score on the target, were its labels known."""
+    net.eval()
+    features = [torch.cat([net.features(x[i:i + 500]) for i in range(0, len(x), 500)]) for x in (source, target, held)]
+    net.train()
+    domains = np.r_[np.ones(len(source)), np.zeros(len(target))]
+    both = torch.cat(features[:2])
+    own = None
+    if discriminator is not None:
+        discriminator.eval()
+        own = float(((discriminator(both).squeeze(1) > 0).numpy() == domains).mean())
+    scale = StandardScaler().fit(both.numpy())
+    x, (fit, scored) = scale.transform(both.numpy()), np.array_split(np.random.default_rng(0).permutation(len(domains)), 2)
+    probe = LogisticRegression(C=0.1, max_iter=2000)
+    fresh = probe.fit(x[fit], domains[fit]).score(x[scored], domains[scored])
+    classes = probe.fit(scale.transform(features[1].numpy()), target_labels.numpy()).score(
+        scale.transform(features[2].numpy()), held_labels.numpy())
+    return own, float(fresh), float(classes)
 
 
 def _job(args):
-    variant, adversarial, seed, data, steps, side, images = args
+    variant, adversarial, seed, data, steps, side, images, probe = args
     started = time.perf_counter()
-    scores = train(variant, adversarial, seed, load(*data), steps, side, images)
+    scores = train(variant, adversarial, seed, load(*data), steps, side, images, probe)
     return variant, adversarial, seed, images, scores, time.perf_counter() - started
 
 
@@ -242,6 +287,9 @@ def main() -> None:
     parser.add_argument("--mnist-strokes", choices=("grey", "binary"), default="grey",
                         help="MNIST's digits as they are (grey, the suite's) or binary (every pixel above 0 "
                         "white: the mask under which MNIST-M's images hold the photo inverted)")
+    parser.add_argument("--alignment", action="store_true",
+                        help="also print how far each run aligned the domains: its discriminator's accuracy, a "
+                        "fresh linear domain probe's, and a linear probe of the target's classes on its features")
     parser.add_argument("--workers", type=int, default=1, help="processes side by side, one torch thread each")
     args = parser.parse_args()
     if not (args.shared / "mnist_m/mnist_m_test.npz").exists():
@@ -254,15 +302,15 @@ def main() -> None:
     data = args.shared, args.split, args.mnist_to_32px, args.mnist_strokes
     available = len(load(*data)[2 if side == "target" else 1])
     sizes = image_counts(side, args.target_images or args.source_images, available, variants)
-    jobs = [(v, adversarial, int(seed), data, args.steps, side, images) for v in variants
+    jobs = [(v, adversarial, int(seed), data, args.steps, side, images, args.alignment) for v in variants
             for seed in args.seeds.split(",") for adversarial, images in runs(side, sizes)]
     scores: dict = {}
     with ProcessPoolExecutor(args.workers) as pool:
-        for variant, adversarial, seed, images, (top1, adabn, plain), seconds in pool.map(_job, jobs):
-            scores[variant, seed, adversarial, images] = top1, adabn, plain
+        for variant, adversarial, seed, images, run_scores, seconds in pool.map(_job, jobs):
+            scores[variant, seed, adversarial, images] = run_scores
             run = "dann" if adversarial else "source-only"
             print(f"  {variant} seed {seed} {run}{f' on {images} {side} images' if images else ''}: "
-                  f"{100 * top1:.1f} % ({seconds:.0f} s)", flush=True)
+                  f"{100 * run_scores.top1:.1f} % ({seconds:.0f} s)", flush=True)
     for images in sizes:
         if side == "target":
             print(f"DANN adapting to {images:,} of the {available:,} unlabeled target images:")
@@ -273,6 +321,8 @@ def main() -> None:
                      for variant, seed, adversarial, key in scores if not adversarial and key == baseline})
     if side is None:
         print_plain_digits(scores)
+    if args.alignment:
+        print_alignment(scores)
 
 
 def runs(side: str | None, sizes: list[int | None]) -> list[tuple[bool, int | None]]:
@@ -305,7 +355,7 @@ def print_table(pairs: dict) -> None:
     last three columns score batch-norm networks with target statistics (– for the others)."""
     _print_row("variant", "seed", [name for name, _ in COLUMNS])
     rows: dict = {}
-    for (variant, seed), ((base, base_adabn, _), (dann, dann_adabn, _)) in pairs.items():
+    for (variant, seed), ((base, base_adabn, *_), (dann, dann_adabn, *_)) in pairs.items():
         row = [base, dann, dann - base] + ([None] * 3 if base_adabn is None else
                                            [base_adabn, dann_adabn, dann_adabn - base_adabn])
         rows.setdefault(variant, []).append(row)
@@ -320,11 +370,36 @@ def print_plain_digits(scores: dict) -> None:
     """Each variant's mean top-1 on the MNIST digits under the held-out target images: how far the
     target's digits alone are from the source's, without the photo."""
     plain: dict = {}   # variant → DANN? → top-1 of each seed
-    for (variant, _, adversarial, _), (*_, top1) in scores.items():
-        plain.setdefault(variant, {}).setdefault(adversarial, []).append(top1)
+    for (variant, _, adversarial, _), run_scores in scores.items():
+        plain.setdefault(variant, {}).setdefault(adversarial, []).append(run_scores.plain)
     print("Top-1 % on the held-out target's own MNIST digits, without the photo (mean over seeds):")
     for variant, runs in plain.items():
         print(f"  {variant}: source-only {100 * np.mean(runs[False]):.1f}, DANN {100 * np.mean(runs[True]):.1f}")
+
+
+def print_alignment(scores: dict) -> None:
+    """Per run, its top-1 on the held-out target beside ``alignment``'s three probes, then each
+    variant's means: a domain probe near 50 % means aligned features."""
+    print("Alignment, %: the run's own discriminator and a fresh domain probe (50 = aligned),\n"
+          "and a class probe of the target (fitted on its adaptation images' labels):")
+    print(f"{'variant':<15} {'seed':>4} {'run':<11} {'top-1':>6} {'discriminator':>13} "
+          f"{'domain probe':>12} {'class probe':>11}")
+    means: dict = {}
+    for (variant, seed, adversarial, _), run_scores in scores.items():
+        own, fresh, classes = run_scores.alignment
+        row = [run_scores.top1, own, fresh, classes]
+        means.setdefault((variant, adversarial), []).append(row)
+        _print_alignment_row(variant, str(seed), adversarial, row)
+    for (variant, adversarial), rows in means.items():
+        if len(rows) > 1:
+            _print_alignment_row(variant, "mean", adversarial, [None if column[0] is None else float(np.mean(column))
+                                                                for column in zip(*rows)])
+
+
+def _print_alignment_row(variant: str, seed: str, adversarial: bool, row: list) -> None:
+    cells = ["–" if value is None else f"{100 * value:.1f}" for value in row]
+    print(f"{variant:<15} {seed:>4} {'dann' if adversarial else 'source-only':<11} {cells[0]:>6} {cells[1]:>13} "
+          f"{cells[2]:>12} {cells[3]:>11}")
 
 
 COLUMNS = (("source-only", 11), ("DANN", 6), ("gain", 6), ("+AdaBN: source-only", 19), ("DANN", 6), ("gain", 6))

@@ -149,6 +149,18 @@ def test_dann_mnist_m_ablation_gives_the_source_the_binary_strokes_mnist_m_inver
     assert np.median(fractions) > 0.95
 
 
+@requires_shared_data
+def test_dann_mnist_m_ablation_measures_how_far_each_run_aligned_the_domains():
+    out = run_benchmark("dann_mnist_m_ablation.py", "--shared", str(SHARED_DATA), "--steps", "3",
+                        "--variants", "paper", "--seeds", "0", "--alignment")
+
+    rows = [line.split() for line in out[out.index("class probe"):].splitlines()[2:]]
+    assert [row[:3] for row in rows] == [["paper", "0", "source-only"], ["paper", "0", "dann"]]
+    assert rows[0][4] == "–"   # source-only trains no discriminator
+    assert all(0 <= float(cell) <= 100 for row in rows for cell in row[3:] if cell != "–")
+    assert float(rows[1][5]) > 90   # three steps align nothing: a fresh probe still tells the domains apart
+
+
 @pytest.mark.parametrize("option, variants, message", [
     ("20,x", "paper", "numbers of images"), ("0", "paper", "from 1 to 3,599"), ("5000", "paper", "from 1 to 3,599"),
     ("900", "paper,dtn", "batch-norm variants dtn")])   # dtn's AdaBN would see other images than its DANN
