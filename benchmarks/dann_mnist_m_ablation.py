@@ -319,10 +319,10 @@ def main() -> None:
         baseline = None if side == "target" else images
         print_table({(variant, seed): (scores[variant, seed, False, baseline], scores[variant, seed, True, images])
                      for variant, seed, adversarial, key in scores if not adversarial and key == baseline})
+        if args.alignment:
+            print_alignment({key: run_scores for key, run_scores in scores.items() if key[3] in (baseline, images)})
     if side is None:
         print_plain_digits(scores)
-    if args.alignment:
-        print_alignment(scores)
 
 
 def runs(side: str | None, sizes: list[int | None]) -> list[tuple[bool, int | None]]:
@@ -378,28 +378,29 @@ def print_plain_digits(scores: dict) -> None:
 
 
 def print_alignment(scores: dict) -> None:
-    """Per run, its top-1 on the held-out target beside ``alignment``'s three probes, then each
-    variant's means: a domain probe near 50 % means aligned features."""
+    """Per run (of one table's number of images), its top-1 on the held-out target beside
+    ``alignment``'s three probes, then each variant's means: a domain probe near 50 % means aligned
+    features."""
     print("Alignment, %: the run's own discriminator and a fresh domain probe (50 = aligned),\n"
           "and a class probe of the target (fitted on its adaptation images' labels):")
     print(f"{'variant':<15} {'seed':>4} {'run':<11} {'top-1':>6} {'discriminator':>13} "
           f"{'domain probe':>12} {'class probe':>11}")
     means: dict = {}
     for (variant, seed, adversarial, _), run_scores in scores.items():
+        run = "dann" if adversarial else "source-only"
         own, fresh, classes = run_scores.alignment
         row = [run_scores.top1, own, fresh, classes]
-        means.setdefault((variant, adversarial), []).append(row)
-        _print_alignment_row(variant, str(seed), adversarial, row)
-    for (variant, adversarial), rows in means.items():
+        means.setdefault((variant, run), []).append(row)
+        _print_alignment_row(variant, str(seed), run, row)
+    for (variant, run), rows in means.items():
         if len(rows) > 1:
-            _print_alignment_row(variant, "mean", adversarial, [None if column[0] is None else float(np.mean(column))
-                                                                for column in zip(*rows)])
+            _print_alignment_row(variant, "mean", run, [None if column[0] is None else float(np.mean(column))
+                                                        for column in zip(*rows)])
 
 
-def _print_alignment_row(variant: str, seed: str, adversarial: bool, row: list) -> None:
+def _print_alignment_row(variant: str, seed: str, run: str, row: list) -> None:
     cells = ["–" if value is None else f"{100 * value:.1f}" for value in row]
-    print(f"{variant:<15} {seed:>4} {'dann' if adversarial else 'source-only':<11} {cells[0]:>6} {cells[1]:>13} "
-          f"{cells[2]:>12} {cells[3]:>11}")
+    print(f"{variant:<15} {seed:>4} {run:<11} {cells[0]:>6} {cells[1]:>13} {cells[2]:>12} {cells[3]:>11}")
 
 
 COLUMNS = (("source-only", 11), ("DANN", 6), ("gain", 6), ("+AdaBN: source-only", 19), ("DANN", 6), ("gain", 6))
