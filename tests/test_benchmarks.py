@@ -154,7 +154,7 @@ def test_dann_mnist_m_ablation_measures_how_far_each_run_aligned_the_domains():
     out = run_benchmark("dann_mnist_m_ablation.py", "--shared", str(SHARED_DATA), "--steps", "3",
                         "--variants", "paper", "--seeds", "0", "--alignment")
 
-    rows = [line.split() for line in out[out.index("class probe"):].splitlines()[2:]]
+    rows = [line.split() for line in out[out.index("class probe"):out.index("Top-1 % on")].splitlines()[2:]]
     assert [row[:3] for row in rows] == [["paper", "0", "source-only"], ["paper", "0", "dann"]]
     assert rows[0][4] == "–"   # source-only trains no discriminator
     assert all(0 <= float(cell) <= 100 for row in rows for cell in row[3:] if cell != "–")
