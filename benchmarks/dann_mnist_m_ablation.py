@@ -46,7 +46,7 @@ the network's 32 px by bilinear resizing, which makes the source's digits 32 / 2
 the target's. ``--mnist-to-32px pad`` pads them with 2 black pixels on each side instead.
 
 MNIST-M's images hold the photo inverted under every MNIST pixel above 0, however faint (checked
-pixel by pixel: such pixels sit at 1.00 of the way from the photo to its inversion), so its digits
+pixel by pixel: such pixels sit 0.999 or more of the way from the photo to its inversion), so its digits
 are MNIST's binarized, thicker than the grey anti-aliased strokes the source shows.
 ``--mnist-strokes binary`` gives the source those binary strokes.
 
@@ -104,8 +104,8 @@ SPLITS = {  # name: (MNIST test indices of the source, MNIST-M test indices of t
 @functools.lru_cache   # once per worker process, not once per job
 def load(shared: Path, split: str = "halves", to_32px: str = "resize", strokes: str = "grey"):
     """The pair's sides as the suite cuts them: the ``split``'s MNIST test images (``strokes`` grey
-    or binary, to 32 px by ``to_32px``, repeated over three channels) and MNIST-M test images, both scaled to [-1, 1]
-    (lenet's mean and std); source fit part, target adaptation part (its labels only for
+    or binary, to 32 px by ``to_32px``, repeated over three channels) and MNIST-M test images, both
+    scaled to [-1, 1] (lenet's mean and std); source fit part, target adaptation part (its labels only for
     ``--alignment``'s probe, never for training), target held-out part, and the MNIST digits under
     the held-out target images (MNIST-M image i is MNIST test image i on a photo)."""
     source_indices, target_indices = SPLITS[split]
@@ -124,8 +124,9 @@ def load(shared: Path, split: str = "halves", to_32px: str = "resize", strokes: 
     target = to_unit_range(arrays["images"][target_indices]).permute(0, 3, 1, 2)
     fit, cut = Cut.of(mnist_labels).kept, Cut.of(target_labels)
     return (digits[source_indices[fit]].contiguous(), torch.from_numpy(mnist_labels[fit]),
-            target[cut.kept].contiguous(), torch.from_numpy(target_labels[cut.kept]), target[cut.held].contiguous(),
-            torch.from_numpy(target_labels[cut.held]), digits[target_indices[cut.held]].contiguous())
+            target[cut.kept].contiguous(), torch.from_numpy(target_labels[cut.kept]),
+            target[cut.held].contiguous(), torch.from_numpy(target_labels[cut.held]),
+            digits[target_indices[cut.held]].contiguous())
 
 
 def to_unit_range(pixels: np.ndarray) -> torch.Tensor:
@@ -251,7 +252,8 @@ def alignment(net: Net, discriminator: nn.Module | None, source, target, target_
         discriminator.eval()
         own = float(((discriminator(both).squeeze(1) > 0).numpy() == domains).mean())
     scale = StandardScaler().fit(both.numpy())
-    x, (fit, scored) = scale.transform(both.numpy()), np.array_split(np.random.default_rng(0).permutation(len(domains)), 2)
+    x = scale.transform(both.numpy())
+    fit, scored = np.array_split(np.random.default_rng(0).permutation(len(domains)), 2)
     probe = LogisticRegression(C=0.1, max_iter=2000)
     fresh = probe.fit(x[fit], domains[fit]).score(x[scored], domains[scored])
     classes = probe.fit(scale.transform(features[1].numpy()), target_labels.numpy()).score(
@@ -355,9 +357,9 @@ def print_table(pairs: dict) -> None:
     last three columns score batch-norm networks with target statistics (– for the others)."""
     _print_row("variant", "seed", [name for name, _ in COLUMNS])
     rows: dict = {}
-    for (variant, seed), ((base, base_adabn, *_), (dann, dann_adabn, *_)) in pairs.items():
-        row = [base, dann, dann - base] + ([None] * 3 if base_adabn is None else
-                                           [base_adabn, dann_adabn, dann_adabn - base_adabn])
+    for (variant, seed), (base, dann) in pairs.items():
+        row = [base.top1, dann.top1, dann.top1 - base.top1] + (
+            [None] * 3 if base.adabn is None else [base.adabn, dann.adabn, dann.adabn - base.adabn])
         rows.setdefault(variant, []).append(row)
         _print_row(variant, str(seed), row)
     for variant, seeds in rows.items():
