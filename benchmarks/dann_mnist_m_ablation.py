@@ -188,7 +188,8 @@ def train(variant: str, adversarial: bool, seed: int, data, steps: int | None,
     """Target top-1 after training ``variant`` as source-only or as DANN, on ``images`` of the
     ``side`` ("source" or "target"; all images when None); for a batch-norm network, its top-1
     with the statistics re-estimated on the unlabeled target images (None otherwise); and its
-    top-1 on the plain MNIST digits under the held-out target images (the shift without the photo)."""
+    top-1 on the plain MNIST digits under the held-out target images (the shift without the photo);
+    with ``probe``, ``alignment``'s measures of the trained features too."""
     name, optimizer_name, (width, layers), variant_steps = VARIANTS[variant]
     steps = steps or variant_steps
     torch.set_num_threads(1)

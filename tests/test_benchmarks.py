@@ -115,12 +115,17 @@ def test_dann_mnist_m_ablation_splits_the_digits_and_scores_the_targets_own_mnis
     assert all(0 <= float(score) <= 100 for _, *scores in plain for score in scores)
 
 
+def source_digits(ablation) -> np.ndarray:
+    """The raw 28-px MNIST digits of the halves split's source fit part, as the ablation cuts it."""
+    labels = ablation.read_idx(SHARED_DATA / "mnist/t10k-labels-idx1-ubyte.gz")[:4500]
+    return ablation.read_idx(SHARED_DATA / "mnist/t10k-images-idx3-ubyte.gz")[:4500][ablation.Cut.of(labels).kept]
+
+
 @requires_shared_data
 def test_dann_mnist_m_ablation_pads_mnist_to_32_px_with_the_digit_at_its_own_size():
     ablation = load_benchmark("dann_mnist_m_ablation")
     resized, padded = (ablation.load(SHARED_DATA, "halves", how)[0] for how in ("resize", "pad"))
-    labels = ablation.read_idx(SHARED_DATA / "mnist/t10k-labels-idx1-ubyte.gz")[:4500]
-    raw = ablation.read_idx(SHARED_DATA / "mnist/t10k-images-idx3-ubyte.gz")[:4500][ablation.Cut.of(labels).kept]
+    raw = source_digits(ablation)
 
     assert padded.shape == resized.shape == (3600, 3, 32, 32)
     assert torch.equal(padded[:, 0, 2:30, 2:30], torch.from_numpy(raw).float().div(255).sub(0.5).div(0.5))
@@ -132,9 +137,7 @@ def test_dann_mnist_m_ablation_pads_mnist_to_32_px_with_the_digit_at_its_own_siz
 def test_dann_mnist_m_ablation_gives_the_source_the_binary_strokes_mnist_m_inverts_its_photo_under():
     ablation = load_benchmark("dann_mnist_m_ablation")
     source = ablation.load(SHARED_DATA, "halves", "pad", "binary")[0]
-    labels = ablation.read_idx(SHARED_DATA / "mnist/t10k-labels-idx1-ubyte.gz")[:4500]
-    raw = ablation.read_idx(SHARED_DATA / "mnist/t10k-images-idx3-ubyte.gz")[:4500][ablation.Cut.of(labels).kept]
-    assert torch.equal(source[:, 0, 2:30, 2:30], torch.from_numpy(raw > 0).float().mul(2).sub(1))
+    assert torch.equal(source[:, 0, 2:30, 2:30], torch.from_numpy(source_digits(ablation) > 0).float().mul(2).sub(1))
 
     # The claim behind the option: under even MNIST's faintest inked pixels (1-40 of 255), an MNIST-M
     # image holds its photo fully inverted. Measured as how far such a pixel sits from the image's
