@@ -19,6 +19,17 @@ def tlarena(args: list[str], env: dict) -> None:
     subprocess.run([sys.executable, "-m", "tlarena", *args], env=env, check=True)
 
 
+def beside(results: Path, name: str) -> Path:
+    """Where a script keeps its notes on a records folder (wall time, load): beside the folder, not
+    in it, where ``tlarena show`` would read them as a corrupt record. A note an older version left
+    inside the folder is moved out."""
+    path = results.parent / f"{results.name}.{name}"
+    inside = results / name
+    if inside.exists() and not path.exists():
+        inside.rename(path)
+    return path
+
+
 def replace_block(doc: Path, block: str, begin: str, end: str, title: str = "# Reproduction") -> None:
     """Replace the part of ``doc`` from ``begin`` to ``end`` with ``block`` (which holds both
     markers); a doc without them gets the block appended. Text outside the markers, written by hand,

@@ -2,6 +2,8 @@
 
 The grid itself takes hours on a 2-core CPU at its default budget; it is not run here.
 """
+import json
+
 from conftest import load_benchmark
 
 reproduce = load_benchmark("reproduce_digits")
@@ -40,3 +42,17 @@ def test_the_batch_norm_network_is_judged_against_source_only_and_shows_its_marg
     assert any(line.startswith(f"- {reproduce.MNIST_M} on `dtn`: DANN − AdaBN") and line.endswith("measured 7.0")
                for line in lines)
     assert not any("on `dtn`" in line for line in reproduce.checks(lenet, full_budget=True))
+
+
+def test_the_wall_times_go_beside_the_records_so_tlarena_show_reads_no_corrupt_record(tmp_path, monkeypatch):
+    from tlarena.records import load_results
+    results = tmp_path / "records"
+    results.mkdir()
+    (results / "timings.json").write_text('{"earlier pair: dann": {"wall_seconds": 60.0}}')   # an older run's
+    monkeypatch.setattr(reproduce, "tlarena", lambda args, env: None)
+
+    reproduce.run_grid(None, tmp_path / "data", results, {}, order=((reproduce.USPS, ("dann",)),), budget=("--steps", "1"))
+
+    assert load_results(results)[1] == []
+    timings = json.loads(reproduce.beside(results, reproduce.TIMINGS).read_text())
+    assert timings["earlier pair: dann"]["wall_seconds"] == 60.0 and f"{reproduce.USPS}: dann" in timings
