@@ -94,6 +94,13 @@ def test_hparam_samples_draw_configurations_apart_from_the_trial_seed(cli, tmp_p
     assert by_config[0] == {0.01} and len(set.union(*by_config.values())) == 3
 
 
+def test_the_grid_line_counts_the_configurations_it_draws(cli, tmp_path):
+    result = cli("run", "--methods", "fine-tune", "--pairs", "uci-digits->synth-letters", "--hparam-samples", "3",
+                 "--seeds", "0,1", "--dry-run", "--results", str(tmp_path))
+
+    assert "tlarena: 6 runs (1 methods × 1 pairs × each pair's settings × 2 seeds × up to 3 configurations)" in result.out
+
+
 def test_hp_sets_one_hyperparameter_by_hand(cli, tmp_path):
     cli("run", "--methods", "fine-tune", "--pairs", "uci-digits->synth-letters", "--hp", "fine-tune.lr=0.003",
         "--steps", "2", "--source-steps", "2", "--eval-points", "1", "--seeds", "0", "--results", str(tmp_path))

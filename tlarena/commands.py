@@ -190,8 +190,10 @@ def run(args) -> int:
     # below find the runs recorded on this hardware
     threads = worker_threads(args.workers, args.threads) if args.executor == "local" else args.threads
     hardware = device_name(device, threads if device.type == "cpu" else None)
+    # a method without a search space runs its defaults alone, hence "up to"
+    configs = f" × up to {args.hparam_samples} configurations" if args.hparam_samples > 1 else ""
     console.print(f"tlarena: {len(specs)} runs ({len(methods)} methods × {len(pairs)} pairs × "
-                  f"{setting_count} × {len(seed_list(args.seeds))} seeds) on {hardware} "
+                  f"{setting_count} × {len(seed_list(args.seeds))} seeds{configs}) on {hardware} "
                   f"→ {args.results}/", highlight=False)
     if args.dry_run:
         return _dry_run(args, arena, specs, hardware)
