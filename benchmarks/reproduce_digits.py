@@ -82,7 +82,8 @@ def budget_args(args, backbone: str = "lenet", settings: str = "uda") -> list[st
 def run_grid(args, data: Path, results: Path, env: dict, order=ORDER, budget: tuple = ()) -> None:
     """Each pair with its methods, timed; the wall time and the machine's load go beside the records
     (the wall time of runs recorded earlier, which a rerun skips, is kept)."""
-    timings = _read_json(beside(results, TIMINGS))
+    notes = beside(results, TIMINGS)
+    timings = _read_json(notes)
     for pair, methods in order:
         load_before, started = os.getloadavg()[0], time.perf_counter()
         tlarena(["--data-dir", str(data), "run", "--pairs", pair, "--methods", ",".join(methods),
@@ -90,7 +91,7 @@ def run_grid(args, data: Path, results: Path, env: dict, order=ORDER, budget: tu
         key = f"{pair}: {','.join(methods)}"
         timings[key] = {"wall_seconds": time.perf_counter() - started + timings.get(key, {}).get("wall_seconds", 0),
                         "load_before": load_before, "load_after": os.getloadavg()[0]}
-        beside(results, TIMINGS).write_text(json.dumps(timings, indent=1))
+        notes.write_text(json.dumps(timings, indent=1))
 
 
 def _read_json(path: Path) -> dict:
