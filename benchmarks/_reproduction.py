@@ -1,6 +1,6 @@
 """What the reproduction scripts (``benchmarks/reproduce_*.py``) share: running the CLI, and
-rewriting a script's own generated block of docs/reproduction.md; and the IDX reader of the
-ablations that train outside the harness on ../shared's MNIST."""
+rewriting a script's own generated block of docs/reproduction.md; and the readers of ../shared's
+MNIST (IDX) and of its JDA MNIST → USPS subset, for the scripts that train outside the harness."""
 from __future__ import annotations
 
 import gzip
@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import h5py
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]          # the checkout
@@ -51,3 +52,18 @@ def read_idx(path: Path) -> np.ndarray:
         n, rows, cols = (int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(3))
         return np.frombuffer(data, np.uint8, offset=16).reshape(n, rows, cols)
     return np.frombuffer(data, np.uint8, offset=8)
+
+
+def read_jda(shared: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The JDA MNIST → USPS subset (``jda_mnist_usps/MNIST_vs_USPS.mat``): 2,000 MNIST and 1,800 USPS
+    images, both 16 × 16, as uint8 (N, 16, 16) white on black, with labels 0-9. Its rows are upright
+    in C order; its labels are stored as digit + 1, and its pixels as floats in [0, 1]."""
+    with h5py.File(shared / "jda_mnist_usps" / "MNIST_vs_USPS.mat") as f:   # MATLAB v7.3 is HDF5
+
+        def images(key: str) -> np.ndarray:
+            return np.clip(np.round(f[key][:] * 255), 0, 255).astype(np.uint8).reshape(-1, 16, 16)
+
+        def labels(key: str) -> np.ndarray:
+            return f[key][:].ravel().astype(np.int64) - 1
+
+        return images("Xs"), labels("Ys"), images("Xt"), labels("Yt")
