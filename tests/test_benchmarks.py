@@ -1,4 +1,5 @@
 """The benchmark scripts still run and print their ratios (at toy sizes: no timing is asserted)."""
+import os
 import re
 import subprocess
 import sys
@@ -6,6 +7,7 @@ import sys
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from conftest import ROOT, SHARED_DATA, load_benchmark, requires_shared_data
 
@@ -58,6 +60,38 @@ def test_source_recipe_ablation_scores_each_variant_on_usps():
     rows = {line.split()[0]: [float(v) for v in line.split()[2:5]] for line in out.splitlines()[1:]}
     assert set(rows) == {"plain", "tlarena", "plain-dann"}
     assert all(0 <= value <= 100 for scores in rows.values() for value in scores)
+
+
+@requires_shared_data
+def test_source_recipe_ablation_trains_on_the_jda_subset_and_scores_its_1800_usps_images():
+    out = run_benchmark("source_recipe_ablation.py", "--shared", str(SHARED_DATA), "--seeds", "0",
+                        "--steps", "3", "--variants", "plain,1600", "--images", "jda")
+    rows = {line.split()[0]: line.split()[2:5] for line in out.splitlines()[1:]}
+    assert set(rows) == {"plain", "1600"}
+    for usps_test, usps_1800, fit in rows.values():   # the subset has no USPS test split
+        assert usps_test == "–" and 0 <= float(usps_1800) <= 100 and 0 <= float(fit) <= 100
+
+
+@requires_shared_data
+def test_the_jda_image_folders_hold_the_subsets_images_and_tlarena_reads_them_as_a_pair(tmp_path):
+    folders = load_benchmark("jda_image_folders")
+    mnist, usps = folders.write_folders(SHARED_DATA, tmp_path)
+    # the per-digit counts ../shared/data/README.md lists for Xs and Xt
+    assert [len(list((mnist / str(d)).glob("*.png"))) for d in range(10)] == \
+        [196, 227, 207, 202, 196, 179, 191, 206, 195, 201]
+    assert [len(list((usps / str(d)).glob("*.png"))) for d in range(10)] == \
+        [352, 241, 165, 166, 166, 126, 139, 172, 129, 144]
+    images, labels, _, _ = folders.read_jda(SHARED_DATA)
+    assert np.array_equal(np.asarray(Image.open(mnist / str(labels[1234]) / "1234.png")), images[1234])
+    assert images[1234].shape == (16, 16) and images.max() >= 250 and images[:, 0].mean() < 1   # white on a black margin
+
+    done = subprocess.run([sys.executable, "-m", "tlarena", "run", "--source-folder", str(mnist),
+                           "--target-folder", str(usps), "--methods", "source-only", "--settings", "uda",
+                           "--backbone", "lenet", "--seeds", "0", "--results", str(tmp_path / "records"),
+                           "--dry-run"], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "COLUMNS": "200"})
+    assert done.returncode == 0, done.stderr
+    assert "jda-mnist-2000->jda-usps-1800" in done.stdout
 
 
 @requires_shared_data

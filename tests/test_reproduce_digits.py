@@ -56,3 +56,30 @@ def test_the_wall_times_go_beside_the_records_so_tlarena_show_reads_no_corrupt_r
     assert load_results(results)[1] == []
     timings = json.loads(reproduce.beside(results, reproduce.TIMINGS).read_text())
     assert timings["earlier pair: dann"]["wall_seconds"] == 60.0 and f"{reproduce.USPS}: dann" in timings
+
+
+def test_the_jda_subsets_images_are_judged_by_the_mnist_usps_criteria_beside_the_suites_pair():
+    usps = {(reproduce.USPS, "source-only"): 71.0, (reproduce.USPS, "dann"): 80.0}
+    jda = _stats({(reproduce.JDA, "source-only"): 79.5, (reproduce.JDA, "dann"): 85.0,
+                  (reproduce.JDA, "cdan-e"): 86.0, (reproduce.JDA, "mcc"): 84.0})
+
+    lines = reproduce.checks(_stats(usps), full_budget=True, jda_stats=jda)
+
+    assert f"- {reproduce.USPS}: source-only ≥ the plain loop's ≈ 79: **not met** (measured 71.0)" in lines
+    assert f"- {reproduce.JDA}: source-only ≥ the plain loop's ≈ 79: met (measured 79.5)" in lines
+    assert f"- {reproduce.JDA}: DANN ≥ the plain loop's 86: **not met** (measured 85.0)" in lines
+    assert f"- {reproduce.JDA}: MCC − DANN > 0: **not met** (measured -1.0)" in lines
+    assert not any(reproduce.JDA in line for line in reproduce.checks(_stats(usps), full_budget=True))
+
+
+def test_the_jda_pair_is_run_from_its_image_folders_and_the_suites_pairs_by_name(tmp_path, monkeypatch):
+    calls = []
+    monkeypatch.setattr(reproduce, "tlarena", lambda args, env: calls.append(args))
+
+    reproduce.run_grid(None, tmp_path, tmp_path / "records", {}, order=reproduce.JDA_GRID.items(), budget=("--steps", "1"))
+    reproduce.run_grid(None, tmp_path, tmp_path / "records", {}, order=((reproduce.USPS, ("dann",)),), budget=("--steps", "1"))
+
+    jda, usps = calls
+    assert jda[jda.index("--source-folder") + 1] == str(tmp_path / "jda" / "jda-mnist-2000")
+    assert jda[jda.index("--target-folder") + 1] == str(tmp_path / "jda" / "jda-usps-1800") and "--pairs" not in jda
+    assert usps[usps.index("--pairs") + 1] == reproduce.USPS and "--source-folder" not in usps
