@@ -227,6 +227,21 @@ def _pair_section(pair: str, frame: pd.DataFrame, stats: pd.DataFrame, timings: 
     return parts + [""]
 
 
+def _grid_sections(results: Path | None, grid: dict, title: str, network: str,
+                   note: str) -> tuple[list[str], pd.DataFrame | None]:
+    """The tables of a records folder besides LeNet's (``grid``: pair → methods), each under
+    ``title`` with its header, and the statistics the criteria read (None without records)."""
+    frame = _ok_runs(results) if results is not None else pd.DataFrame()
+    if frame.empty:
+        return [], None
+    stats, timings = cells(frame), _read_json(beside(results, TIMINGS))
+    parts = []
+    for pair, methods in grid.items():
+        parts += [title.format(pair=pair), "", *_header(frame, network, note),
+                  *_pair_section(pair, frame, stats, timings, methods)]
+    return parts, stats
+
+
 def generated(results: Path, bn_results: Path | None = None, jda_results: Path | None = None) -> str:
     """The block: LeNet's tables from ``results``, the batch-norm network's from ``bn_results``, the
     JDA subset's from ``jda_results``."""
@@ -239,24 +254,15 @@ def generated(results: Path, bn_results: Path | None = None, jda_results: Path |
     timings = _read_json(beside(results, TIMINGS))
     for pair in GRID:
         parts += [f"### {pair}", "", *_pair_section(pair, frame, stats, timings)]
-    bn_frame = _ok_runs(bn_results) if bn_results is not None else pd.DataFrame()
-    bn_stats = cells(bn_frame) if not bn_frame.empty else None
-    if bn_stats is not None:
-        adabn = (" AdaBN is the source model with its batch statistics re-estimated on the unlabeled target; "
-                 "no training.")
-        for pair, methods in BN_GRID.items():
-            parts += [f"### {pair} on `{BN_BACKBONE}`, a network with batch norm", "",
-                      *_header(bn_frame, f"`{BN_BACKBONE}` (CDAN's digits network)", adabn),
-                      *_pair_section(pair, bn_frame, bn_stats, _read_json(beside(bn_results, TIMINGS)), methods)]
-    jda_frame = _ok_runs(jda_results) if jda_results is not None else pd.DataFrame()
-    jda_stats = cells(jda_frame) if not jda_frame.empty else None
-    if jda_stats is not None:
-        images = (" The images: the JDA subset's 2,000 MNIST and 1,800 USPS images (16 × 16, resized to 32); "
-                  "the target is scored on the 1,800 images adapted to, as the plain loop was.")
-        for pair, methods in JDA_GRID.items():
-            parts += [f"### {pair}: MNIST → USPS on the JDA subset's images", "",
-                      *_header(jda_frame, "LeNet", images),
-                      *_pair_section(pair, jda_frame, jda_stats, _read_json(beside(jda_results, TIMINGS)), methods)]
+    bn_parts, bn_stats = _grid_sections(
+        bn_results, BN_GRID, "### {pair} on `" + BN_BACKBONE + "`, a network with batch norm",
+        f"`{BN_BACKBONE}` (CDAN's digits network)",
+        " AdaBN is the source model with its batch statistics re-estimated on the unlabeled target; no training.")
+    jda_parts, jda_stats = _grid_sections(
+        jda_results, JDA_GRID, "### {pair}: MNIST → USPS on the JDA subset's images", "LeNet",
+        " The images: the JDA subset's 2,000 MNIST and 1,800 USPS images (16 × 16, resized to 32); the target is "
+        "scored on the 1,800 images adapted to, as the plain loop was.")
+    parts += [*bn_parts, *jda_parts]
     parts += ["### The issue's criteria, from the means above", "",
               *checks(stats, full_budget, bn_stats, jda_stats), "", END]
     return "\n".join(parts)
