@@ -95,6 +95,23 @@ def test_the_jda_image_folders_hold_the_subsets_images_and_tlarena_reads_them_as
 
 
 @requires_shared_data
+def test_the_jda_subsets_usps_images_are_every_fifth_usps_image_not_its_first_1800():
+    """docs/reproduction.md says where the subset's USPS images come from: ../shared's README says
+    USPS's first 1,800 training images, but the labels and pixels match every fifth image."""
+    import h5py
+    _, _, images, labels = load_benchmark("jda_image_folders").read_jda(SHARED_DATA)
+    with h5py.File(SHARED_DATA / "usps" / "usps.h5") as f:
+        usps = np.concatenate([f["train/data"][:], f["test/data"][:]])
+        usps_labels = np.concatenate([f["train/target"][:], f["test/target"][:]])
+    every_fifth = 5 * np.arange(1800)
+    assert np.array_equal(labels, usps_labels[every_fifth])
+    assert (labels == usps_labels[:1800]).mean() < 0.2
+    correlation = [np.corrcoef(image.ravel().astype(float), usps[row])[0, 1]
+                   for image, row in zip(images, every_fifth)]
+    assert min(correlation) > 0.85 and np.median(correlation) > 0.95
+
+
+@requires_shared_data
 def test_dann_mnist_m_ablation_prints_each_variants_gain_over_its_own_source_only():
     out = run_benchmark("dann_mnist_m_ablation.py", "--shared", str(SHARED_DATA), "--steps", "3",
                         "--variants", "paper,lenet-bn-adam,dtn", "--seeds", "0,1")
