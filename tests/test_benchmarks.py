@@ -65,11 +65,23 @@ def test_source_recipe_ablation_scores_each_variant_on_usps():
 @requires_shared_data
 def test_source_recipe_ablation_trains_on_the_jda_subset_and_scores_its_1800_usps_images():
     out = run_benchmark("source_recipe_ablation.py", "--shared", str(SHARED_DATA), "--seeds", "0",
-                        "--steps", "3", "--variants", "plain,1600", "--images", "jda")
+                        "--steps", "3", "--variants", "plain,1600", "--mnist", "jda", "--usps", "jda")
     rows = {line.split()[0]: line.split()[2:5] for line in out.splitlines()[1:]}
     assert set(rows) == {"plain", "1600"}
     for usps_test, usps_1800, fit in rows.values():   # the subset has no USPS test split
         assert usps_test == "–" and 0 <= float(usps_1800) <= 100 and 0 <= float(fit) <= 100
+
+
+@requires_shared_data
+def test_source_recipe_ablation_finds_the_jda_subsets_mnist_digits_in_mnists_test_set():
+    ablation = load_benchmark("source_recipe_ablation")
+    jda_mnist, jda_labels, *_ = ablation.load(SHARED_DATA, "jda", "jda")
+    mnist_28px, labels_28px, usps, _, test, _ = ablation.load(SHARED_DATA, "jda-28px", "first-1800")
+
+    assert mnist_28px.shape == (2000, 28, 28) and np.array_equal(labels_28px, jda_labels)
+    assert np.abs(ablation.shrink(mnist_28px[:50], 16).astype(int) - jda_mnist[:50]).mean() < 8   # of 255
+    assert usps.shape == (1800, 16, 16) and test.shape == (2007, 16, 16)
+    assert ablation.load(SHARED_DATA, "first-2000", "every-fifth")[4] is None   # it holds test images
 
 
 @requires_shared_data
