@@ -22,6 +22,8 @@ of the shallow-DA literature (``jda_mnist_usps/MNIST_vs_USPS.mat``):
 
   --mnist first-2000        MNIST's first 2,000 test images, 28 px (the suite's ``mnist-2000`` offline)
   --mnist first-2000-16px   the same images brought down to 16 px (bilinear), as the subset's are
+  --mnist every-fifth       every fifth MNIST test image, 28 px: both of its writer groups, as the
+                            subset's digits come from, where its first 5,000 images hold one
   --mnist jda-28px          the subset's 2,000 MNIST images, found in MNIST's test set, at 28 px
   --mnist jda               the subset's 16-px MNIST images as the file holds them
   --usps first-1800         USPS's first 1,800 training images (the suite's ``usps-1800``)
@@ -68,7 +70,7 @@ VARIANTS = {  # name: (side, channels, use the 1,600-image part, tlarena's optim
 }
 
 
-MNIST_IMAGES = ("first-2000", "first-2000-16px", "jda-28px", "jda")
+MNIST_IMAGES = ("first-2000", "first-2000-16px", "every-fifth", "jda-28px", "jda")
 USPS_IMAGES = ("first-1800", "every-fifth", "jda")
 
 
@@ -81,7 +83,8 @@ def load(shared: Path, mnist: str = "first-2000", usps: str = "first-1800") -> t
     if mnist == "jda":
         source, source_labels = jda_mnist, jda_mnist_labels
     else:
-        rows = jda_rows(digits, jda_mnist) if mnist == "jda-28px" else np.arange(2000)
+        rows = (jda_rows(digits, jda_mnist) if mnist == "jda-28px"
+                else 5 * np.arange(2000) if mnist == "every-fifth" else np.arange(2000))
         source, source_labels = digits[rows], digit_labels[rows]
         if mnist == "first-2000-16px":
             source = shrink(source, 16)

@@ -82,6 +82,8 @@ def test_source_recipe_ablation_finds_the_jda_subsets_mnist_digits_in_mnists_tes
     assert np.abs(ablation.shrink(mnist_28px[:50], 16).astype(int) - jda_mnist[:50]).mean() < 8   # of 255
     assert usps.shape == (1800, 16, 16) and test.shape == (2007, 16, 16)
     assert ablation.load(SHARED_DATA, "first-2000", "every-fifth")[4] is None   # it holds test images
+    spread, first = ablation.load(SHARED_DATA, "every-fifth")[0], ablation.load(SHARED_DATA)[0]
+    assert spread.shape == (2000, 28, 28) and np.array_equal(spread[1], first[5])   # MNIST test image 5
 
 
 @requires_shared_data
