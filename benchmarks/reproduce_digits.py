@@ -66,6 +66,11 @@ PUBLISHED = {
 PLAIN_LOOP = {USPS: {"source-only": "≈ 79", "dann": "86–88"}, JDA: {"source-only": "≈ 79", "dann": "86–88"}}
 
 
+# The files of ../shared/data the grid reads, checked before any work starts.
+SHARED_FILES = ("mnist/t10k-images-idx3-ubyte.gz", "mnist/t10k-labels-idx1-ubyte.gz", "usps/usps.h5",
+                "mnist_m/mnist_m_test.npz", "jda_mnist_usps/MNIST_vs_USPS.mat")
+
+
 def import_data(shared: Path, data: Path, env: dict) -> None:
     """The shared files as local copies of the hub datasets the digits suite names. ../shared has
     MNIST's test set only, so it stands in for MNIST's train split too: ``mnist-2000`` is then its
@@ -294,8 +299,9 @@ def main() -> None:
     jda_results = args.work / f"records-jda-{args.source_steps}-{args.steps}"
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TLARENA_CACHE": str(args.work / "cache")}
     if not args.report_only:
-        if not args.shared.is_dir():
-            sys.exit(f"real data not found at {args.shared}; pass --shared")
+        missing = [name for name in SHARED_FILES if not (args.shared / name).is_file()]
+        if missing:
+            sys.exit(f"real data not found at {args.shared} (missing {', '.join(missing)}); pass --shared")
         import_data(args.shared, args.work / "data", env)
         results.mkdir(parents=True, exist_ok=True)
         run_grid(args, args.work / "data", results, env)

@@ -3,6 +3,9 @@
 The grid itself takes hours on a 2-core CPU at its default budget; it is not run here.
 """
 import json
+import sys
+
+import pytest
 
 from conftest import load_benchmark
 
@@ -83,3 +86,18 @@ def test_the_jda_pair_is_run_from_its_image_folders_and_the_suites_pairs_by_name
     assert jda[jda.index("--source-folder") + 1] == str(tmp_path / "jda" / "jda-mnist-2000")
     assert jda[jda.index("--target-folder") + 1] == str(tmp_path / "jda" / "jda-usps-1800") and "--pairs" not in jda
     assert usps[usps.index("--pairs") + 1] == reproduce.USPS and "--source-folder" not in usps
+
+
+def test_a_shared_folder_without_a_file_the_grid_reads_stops_before_any_run(tmp_path, monkeypatch):
+    shared = tmp_path / "shared"
+    for name in ("mnist/t10k-images-idx3-ubyte.gz", "mnist/t10k-labels-idx1-ubyte.gz", "usps/usps.h5",
+                 "mnist_m/mnist_m_test.npz"):   # all but the JDA subset
+        (shared / name).parent.mkdir(parents=True, exist_ok=True)
+        (shared / name).write_bytes(b"")
+    calls = []
+    monkeypatch.setattr(reproduce, "tlarena", lambda args, env: calls.append(args))
+    monkeypatch.setattr(sys, "argv", ["reproduce_digits.py", "--shared", str(shared), "--work", str(tmp_path / "work")])
+
+    with pytest.raises(SystemExit, match="missing jda_mnist_usps/MNIST_vs_USPS.mat"):
+        reproduce.main()
+    assert calls == []
