@@ -65,7 +65,6 @@ PUBLISHED = {
 # 2,500 steps, 2 seeds): the floor tlarena's figures must reach under the same budget.
 PLAIN_LOOP = {USPS: {"source-only": "≈ 79", "dann": "86–88"}, JDA: {"source-only": "≈ 79", "dann": "86–88"}}
 
-
 # The files of ../shared/data the grid reads, checked before any work starts.
 SHARED_FILES = ("mnist/t10k-images-idx3-ubyte.gz", "mnist/t10k-labels-idx1-ubyte.gz", "usps/usps.h5",
                 "mnist_m/mnist_m_test.npz", "jda_mnist_usps/MNIST_vs_USPS.mat")
