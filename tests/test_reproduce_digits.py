@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from conftest import load_benchmark
+from conftest import SHARED_DATA, load_benchmark, requires_shared_data
 
 reproduce = load_benchmark("reproduce_digits")
 
@@ -101,3 +101,15 @@ def test_a_shared_folder_without_a_file_the_grid_reads_stops_before_any_run(tmp_
     with pytest.raises(SystemExit, match="missing jda_mnist_usps/MNIST_vs_USPS.mat"):
         reproduce.main()
     assert calls == []
+
+
+@requires_shared_data
+def test_the_every_fifth_stand_in_for_mnist_train_starts_with_both_writer_groups(tmp_path):
+    import numpy as np
+    archive = np.load(reproduce._every_fifth_first(SHARED_DATA, tmp_path))
+    images = reproduce.read_idx(SHARED_DATA / "mnist/t10k-images-idx3-ubyte.gz")
+    labels = reproduce.read_idx(SHARED_DATA / "mnist/t10k-labels-idx1-ubyte.gz")
+
+    assert archive["images"].shape == images.shape and sorted(archive["labels"]) == sorted(labels)
+    for row, source in ((1, 5), (1999, 9995), (2000, 1)):   # mnist-2000 is rows 0-1,999: half from each group
+        assert np.array_equal(archive["images"][row], images[source]) and archive["labels"][row] == labels[source]
