@@ -314,6 +314,8 @@ def main() -> None:
                              "every-fifth only MNIST → USPS runs, into its own data dir and records, and the "
                              "doc is left as it is")
     args = parser.parse_args()
+    if args.mnist_train == "every-fifth" and args.report_only:
+        parser.error("--mnist-train every-fifth runs a grid and leaves the doc as it is: it takes no --report-only")
     missing = [name for name in SHARED_FILES if not (args.shared / name).is_file()]
     if missing and not args.report_only:
         sys.exit(f"real data not found at {args.shared} (missing {', '.join(missing)}); pass --shared")

@@ -113,3 +113,15 @@ def test_the_every_fifth_stand_in_for_mnist_train_starts_with_both_writer_groups
     assert archive["images"].shape == images.shape and sorted(archive["labels"]) == sorted(labels)
     for row, source in ((1, 5), (1999, 9995), (2000, 1)):   # mnist-2000 is rows 0-1,999: half from each group
         assert np.array_equal(archive["images"][row], images[source]) and archive["labels"][row] == labels[source]
+
+
+def test_the_every_fifth_grid_takes_no_report_only_and_runs_nothing(tmp_path, monkeypatch, capsys):
+    calls = []
+    monkeypatch.setattr(reproduce, "tlarena", lambda args, env: calls.append(args))
+    monkeypatch.setattr(sys, "argv", ["reproduce_digits.py", "--mnist-train", "every-fifth", "--report-only",
+                                      "--work", str(tmp_path / "work")])
+
+    with pytest.raises(SystemExit) as stopped:
+        reproduce.main()
+    assert stopped.value.code == 2 and "takes no --report-only" in capsys.readouterr().err
+    assert calls == [] and not (tmp_path / "work").exists()
