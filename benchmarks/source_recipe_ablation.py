@@ -22,8 +22,8 @@ of the shallow-DA literature (``jda_mnist_usps/MNIST_vs_USPS.mat``):
 
   --mnist first-2000        MNIST's first 2,000 test images, 28 px (the suite's ``mnist-2000`` offline)
   --mnist first-2000-16px   the same images brought down to 16 px (bilinear), as the subset's are
-  --mnist every-fifth       every fifth MNIST test image, 28 px: both of its writer groups, as the
-                            subset's digits come from, where its first 5,000 images hold one
+  --mnist every-fifth       every fifth MNIST test image, 28 px: from both of MNIST's writer groups,
+                            as the subset's are (its first 5,000 test images come from one)
   --mnist jda-28px          the subset's 2,000 MNIST images, found in MNIST's test set, at 28 px
   --mnist jda               the subset's 16-px MNIST images as the file holds them
   --usps first-1800         USPS's first 1,800 training images (the suite's ``usps-1800``)
