@@ -3,8 +3,9 @@
 The shallow-DA literature's "2,000 / 1,800 images" (``jda_mnist_usps/MNIST_vs_USPS.mat``: 2,000
 MNIST test images resized to 16 × 16, and 1,800 USPS images, every fifth of USPS's training then
 test images (0, 5, ..., 8,995), dimmer and softer-edged than ``usps.h5`` renders them) as PNGs,
-``<out>/jda-mnist-2000/<digit>/<index>.png`` and ``<out>/jda-usps-1800/<digit>/<index>.png``, so the harness trains on exactly the images a plain
-loop reads from the file (``source_recipe_ablation.py --mnist jda --usps jda``):
+``<out>/jda-mnist-2000/<digit>/<index>.png`` and ``<out>/jda-usps-1800/<digit>/<index>.png``, so
+the harness trains on exactly the images a plain loop reads from the file
+(``source_recipe_ablation.py --mnist jda --usps jda``):
 
     python benchmarks/jda_image_folders.py --out .repro-results/jda
     tlarena run --source-folder .repro-results/jda/jda-mnist-2000 --target-folder .repro-results/jda/jda-usps-1800 ...

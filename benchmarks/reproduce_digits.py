@@ -344,7 +344,8 @@ def main() -> None:
 def spread_grid(args) -> None:
     """MNIST → USPS with ``mnist-2000`` drawn from both of MNIST's writer groups (every fifth test
     image), for ``tlarena show --results`` to read beside the tables."""
-    data, results = args.work / "data-every-fifth", args.work / f"records-every-fifth-{args.source_steps}-{args.steps}"
+    data = args.work / "data-every-fifth"
+    results = args.work / f"records-every-fifth-{args.source_steps}-{args.steps}"
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TLARENA_CACHE": str(args.work / "cache")}
     import_data(args.shared, data, env, mnist_train="every-fifth")
     results.mkdir(parents=True, exist_ok=True)
