@@ -79,7 +79,9 @@ def load(shared: Path, mnist: str = "first-2000", usps: str = "first-1800") -> t
     test images (None unless the target is ``first-1800``), as uint8 (N, H, W) with labels."""
     digits = read_idx(shared / "mnist/t10k-images-idx3-ubyte.gz")
     digit_labels = read_idx(shared / "mnist/t10k-labels-idx1-ubyte.gz").astype(np.int64)
-    jda_mnist, jda_mnist_labels, jda_usps, jda_usps_labels = read_jda(shared)
+    # the subset's file is read only where its images are asked for
+    jda_mnist, jda_mnist_labels, jda_usps, jda_usps_labels = (
+        read_jda(shared) if mnist.startswith("jda") or usps == "jda" else (None,) * 4)
     if mnist == "jda":
         source, source_labels = jda_mnist, jda_mnist_labels
     else:
