@@ -13,7 +13,7 @@ import pandas as pd
 # takes seconds to import
 from scipy.special import stdtrit
 
-from tlarena.selection import DEFAULT, RULES, resolve
+from tlarena.selection import DEFAULT, RULES, SOURCE_KEPT, UNLABELED_TARGET_RULES, resolve
 
 # Every spec field but the seed, in the order a reader scans them.
 SPEC = ["setting", "backbone", "method", "pair", "weights", "evaluation", "steps", "source_steps",
@@ -51,12 +51,23 @@ def select(frame: pd.DataFrame, rule: str = DEFAULT) -> tuple[pd.DataFrame, int]
         chosen = ok["selection"] == name
         if chosen.any() and column in ok:
             ok.loc[chosen, "score"] = pd.to_numeric(ok.loc[chosen, column]).astype(float)
+    ok.loc[_lost_the_source_task(ok), "score"] = np.nan
     ok["configs"] = ok.groupby(SELECTED + ["seed"], dropna=False)["key"].transform("count")
     scored = ok[ok["score"].notna()]
     groups = ok.groupby(SELECTED + ["seed"], dropna=False).ngroups
     best = (scored.sort_values(["score", "hparams_seed"], ascending=[False, True])
             .groupby(SELECTED + ["seed"], dropna=False).head(1))
     return best.drop(columns="score"), groups - len(best)
+
+
+def _lost_the_source_task(runs: pd.DataFrame) -> pd.Series:
+    """The runs an unlabeled-target rule may not pick: their source validation accuracy is under
+    ``SOURCE_KEPT`` of the best among the configurations compared (``tlarena.selection``)."""
+    if "source_val_top1" not in runs:
+        return pd.Series(False, index=runs.index)
+    source = pd.to_numeric(runs["source_val_top1"]).astype(float)
+    best = source.groupby([runs[column] for column in SELECTED + ["seed"]], dropna=False).transform("max")
+    return runs["selection"].isin(UNLABELED_TARGET_RULES) & (source < SOURCE_KEPT * best)
 
 
 def selected_cells(frame: pd.DataFrame, rule: str = DEFAULT) -> pd.DataFrame:

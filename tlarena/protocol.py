@@ -18,7 +18,7 @@ import json
 import textwrap
 
 PROTOCOL = 3
-FINGERPRINT = "3e05e8ff38107420"
+FINGERPRINT = "609eb906cb8f3ecb"
 
 
 def decisive() -> dict[str, object]:

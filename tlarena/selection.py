@@ -21,6 +21,12 @@ per (cell, trial seed), the configuration with the best score, and reports its t
 
 Deviation: SND is computed on softmax outputs of at most ``VALIDATOR_IMAGES`` target images (a
 fixed subset), not on every target image, to keep its n² similarity matrix small.
+
+Guard: a score of unlabeled target images alone can rank a collapsed model first. SND does: a model
+that predicts one class for every image has the densest neighbourhoods of all. So ``im`` and
+``snd`` choose only among the runs that kept their source task, whose source validation accuracy
+is at least ``SOURCE_KEPT`` of the best one's among the configurations they choose from. Neither
+paper has this guard; it leaves every run with a working source classifier in the running.
 """
 from __future__ import annotations
 
@@ -35,6 +41,8 @@ VALIDATOR_IMAGES = 2000
 SND_TEMPERATURE = 0.05
 
 RULES = ("source-val", "target-val", "im", "snd", "oracle")
+UNLABELED_TARGET_RULES = ("im", "snd")
+SOURCE_KEPT = 0.5      # of the best source validation accuracy among the configurations compared
 DEFAULT = "default"     # source-val where the target shares the source's labels, else target-val
 
 
