@@ -52,6 +52,15 @@ def test_list_never_cuts_a_name_at_80_columns(narrow, what):
         assert "domainnet-clipart->domainnet-real" in out
 
 
+def test_a_long_value_wraps_under_itself_at_80_columns_not_under_the_names(narrow):
+    lines = narrow(80, "list", "methods").splitlines()
+    # only names start a line: a wrapped paper title used to run on from column 0
+    assert [line for line in lines if line and not line.startswith(" ") and " " in line] == []
+    paper = next(i for i, line in enumerate(lines) if "Revisiting Batch Normalization" in line)
+    more = lines[paper + 1]
+    assert more.strip() and len(more) - len(more.lstrip()) == lines[paper].index("Li et al.")
+
+
 def test_list_suites_names_each_suite_with_its_pairs(narrow):
     out = narrow(200, "list", "suites")
     assert "embedded" in out and "domainnet" in out and "office-home" in out and "task transfer" in out

@@ -6,6 +6,8 @@ of ``column: value`` lines, so an 80-column terminal still shows ``domainnet-cli
 """
 from __future__ import annotations
 
+import textwrap
+
 from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -21,7 +23,7 @@ def fitted(console: Console, header: list[str], rows: list[list[str]], title: st
     if table is None and transposable and rows:
         turned = [[name, *(str(row[i]) for row in rows)] for i, name in enumerate(header) if i]
         table = _table(console, ["", *(str(row[0]) for row in rows)], turned, title, (), ())
-    return table if table is not None else _blocks(header, rows, title)
+    return table if table is not None else _blocks(header, rows, title, console.width)
 
 
 def _table(console: Console, header: list[str], rows: list[list[str]], title: str,
@@ -46,11 +48,17 @@ def _longest(text: str, whole: bool) -> int:
     return len(text) if whole else max((len(word) for word in text.split()), default=0)
 
 
-def _blocks(header: list[str], rows: list[list[str]], title: str) -> Group:
+def _blocks(header: list[str], rows: list[list[str]], title: str, columns: int) -> Group:
     width = max(len(name) for name in header)
+    indent = " " * (width + 4)
     lines: list[Text] = [Text(title, style="italic"), Text("")]
     for row in rows:
         lines.append(Text(str(row[0]), style="bold"))
-        lines += [Text(f"  {name:<{width}}  {cell}") for name, cell in zip(header[1:], row[1:])]
+        for name, cell in zip(header[1:], row[1:]):
+            # a long value wraps under itself, at spaces only: a name is never cut
+            wrapped = textwrap.wrap(str(cell), max(columns - len(indent), 20), break_long_words=False,
+                                    break_on_hyphens=False) or [""]
+            lines += [Text(f"  {name:<{width}}  {wrapped[0]}".rstrip()),
+                      *(Text(indent + more) for more in wrapped[1:])]
         lines.append(Text(""))
     return Group(*lines)
