@@ -14,7 +14,8 @@ FILTERS = (("suite", "Suite"), ("backbone", "Backbone"), ("setting", "Setting"),
 RULE_HELP = {DEFAULT: "source-val, or target-val in task transfer",
              "source-val": "held-out source labels", "target-val": "held-out target labels",
              "im": "information maximization on unlabeled target images",
-             "snd": "soft neighborhood density on unlabeled target images",
+             "snd": "soft neighborhood density on unlabeled target images "
+                    "(im and snd: among runs that kept their source task)",
              "oracle": "ORACLE: the target test labels themselves, an upper bound only"}
 
 

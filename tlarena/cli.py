@@ -156,7 +156,8 @@ def _parser() -> argparse.ArgumentParser:
                       choices=["default", "source-val", "target-val", "im", "snd", "oracle"],
                       help="how one hyperparameter configuration is picked per seed: default = "
                            "source-val (held-out source labels), or target-val where the labels differ "
-                           "(task); im and snd score unlabeled target images; oracle peeks at the "
+                           "(task); im and snd score unlabeled target images, among runs that kept "
+                           "their source task; oracle peeks at the "
                            "target test labels and is only an upper bound")
 
     reproduce = command("reproduce", help="run one recorded spec again; print old vs new metrics")
