@@ -20,6 +20,7 @@ SPEC = ["setting", "backbone", "method", "pair", "weights", "evaluation", "steps
         "batch_size", "eval_points", "shots", "data", "protocol", "hparams", "hparams_seed"]
 CONFIG = ["hparams", "hparams_seed"]
 SELECTED = [column for column in SPEC if column not in CONFIG]
+COMPARED = SELECTED + ["seed"]     # the runs a rule chooses one configuration from
 SCORES = {"source-val": "source_val_top1", "target-val": "target_val_top1", "im": "im", "snd": "snd",
           "oracle": "top1"}
 # Shown only where they differ between rows: a table with one budget does not repeat it.
@@ -52,11 +53,11 @@ def select(frame: pd.DataFrame, rule: str = DEFAULT) -> tuple[pd.DataFrame, int]
         if chosen.any() and column in ok:
             ok.loc[chosen, "score"] = pd.to_numeric(ok.loc[chosen, column]).astype(float)
     ok.loc[_lost_the_source_task(ok), "score"] = np.nan
-    ok["configs"] = ok.groupby(SELECTED + ["seed"], dropna=False)["key"].transform("count")
+    ok["configs"] = ok.groupby(COMPARED, dropna=False)["key"].transform("count")
     scored = ok[ok["score"].notna()]
-    groups = ok.groupby(SELECTED + ["seed"], dropna=False).ngroups
+    groups = ok.groupby(COMPARED, dropna=False).ngroups
     best = (scored.sort_values(["score", "hparams_seed"], ascending=[False, True])
-            .groupby(SELECTED + ["seed"], dropna=False).head(1))
+            .groupby(COMPARED, dropna=False).head(1))
     return best.drop(columns="score"), groups - len(best)
 
 
@@ -66,7 +67,7 @@ def _lost_the_source_task(runs: pd.DataFrame) -> pd.Series:
     if "source_val_top1" not in runs:
         return pd.Series(False, index=runs.index)
     source = pd.to_numeric(runs["source_val_top1"]).astype(float)
-    best = source.groupby([runs[column] for column in SELECTED + ["seed"]], dropna=False).transform("max")
+    best = source.groupby([runs[column] for column in COMPARED], dropna=False).transform("max")
     return runs["selection"].isin(UNLABELED_TARGET_RULES) & (source < SOURCE_KEPT * best)
 
 
