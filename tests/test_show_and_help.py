@@ -1,11 +1,12 @@
 """`tlarena show`, `list`, `--help` and `--version` as a new user meets them."""
 import argparse
+import io
 import sys
 
 import pytest
 from rich.console import Console
 
-from tlarena import commands
+from tlarena import commands, terminal
 from tlarena.cli import _DefaultsFormatter, _parser, main
 from tlarena_leaderboard import synthetic
 
@@ -115,3 +116,20 @@ def test_help_shows_every_default():
 def test_leaderboard_without_results_says_how_to_get_them(cli, tmp_path):
     result = cli("leaderboard", "--results", str(tmp_path / "none"))
     assert result.code == 2 and "tlarena run --all" in result.err
+
+
+def test_a_turned_board_that_must_wrap_stays_inside_the_terminal():
+    # rich shrank every column evenly, then widened partial-fine-tune's back: 212 columns in 200
+    methods = ["fixmatch", "l2-sp", "fine-tune", "partial-fine-tune", "lp-ft", "bitfit", "scratch",
+               "linear-probe", "tradaboost"]
+    header = ["method", "synth-digits->synth-digits-colour", "synth-digits->uci-digits", "uci-digits->synth-digits",
+              "uci-digits->uci-digits-rotated", "average", "avg rank", "vs leader (Δ, 95 % CI)", "tied with leader"]
+    rows = [[method, "66.7 ± 11.0", "89.0 ± 6.4", "66.7 ± 8.5", "67.2 ± 12.5", "72.4", "2.75",
+             "-6.0 [-11.1, -0.8]", "no"] for method in methods]
+    out = Console(file=io.StringIO(), width=200, color_system=None)
+    out.print(terminal.fitted(out, header, rows, "few-shot · lenet", transposable=True))
+    lines = out.file.getvalue().splitlines()
+    assert lines[1].startswith("┏")   # a table, not blocks: it fits once the interval wraps
+    # rich crops what overflows: the last column and the right-hand rule went missing
+    assert "tradaboost" in lines[2] and all(line.endswith(("┓", "┃", "┩", "│", "┘")) for line in lines[1:])
+    assert max(len(line) for line in lines) <= 200

@@ -427,8 +427,9 @@ def _board_renderables(frame: pd.DataFrame, cells: bool, selection: str, out: Co
     shown: list = []
     for board in found:
         shown.append(_fitted_frame(out, board.table, board.title(named), transposable=True))
-        shown += [f"  {note}" for note in board.notes]
-    return shown + [f"note: {note}" for note in notes] + [overview.legend(selection)]
+        shown += [terminal.paragraph(note, out.width, "  ") for note in board.notes]
+    return shown + [terminal.paragraph(f"note: {note}", out.width) for note in notes] + \
+        [terminal.paragraph(overview.legend(selection), out.width)]
 
 
 def _fitted_frame(out: Console, table: pd.DataFrame, title: str, prose: tuple[str, ...] = (),

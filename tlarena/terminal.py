@@ -19,24 +19,32 @@ def fitted(console: Console, header: list[str], rows: list[list[str]], title: st
     """``rows`` as a table if it fits ``console`` with no header or word cut; else, if
     ``transposable``, the table turned (columns become rows); else one block per row. The first
     column (the names) and ``numeric`` ones never wrap; others wrap at spaces."""
-    table = _table(console, header, rows, title, prose, numeric)
+    table = _table(console, header, rows, prose, numeric)
     if table is None and transposable and rows:
         turned = [[name, *(str(row[i]) for row in rows)] for i, name in enumerate(header) if i]
-        table = _table(console, ["", *(str(row[0]) for row in rows)], turned, title, (), ())
-    return table if table is not None else _blocks(header, rows, title, console.width)
+        table = _table(console, ["", *(str(row[0]) for row in rows)], turned, (), ())
+    if table is None:
+        return _blocks(header, rows, title, console.width)
+    # the title on a line of its own, not centred and wrapped to the width of a narrow table
+    return Group(Text(title, style="italic"), table)
 
 
-def _table(console: Console, header: list[str], rows: list[list[str]], title: str,
+def _table(console: Console, header: list[str], rows: list[list[str]],
            prose: tuple[str, ...], numeric: tuple[str, ...]) -> Table | None:
     whole = {0} | {i for i, name in enumerate(header) if name in numeric}
     widths = [max([len(name)] + [_longest(str(row[i]), i in whole) for row in rows])
               for i, name in enumerate(header)]
     # every column: a space of padding each side and one rule; plus the last rule
-    if sum(widths) + 3 * len(header) + 1 > console.width:
+    room = console.width - 3 * len(header) - 1
+    if sum(widths) > room:
         return None
-    table = Table(title=title)
+    natural = [max([len(name)] + [len(str(row[i])) for row in rows]) for i, name in enumerate(header)]
+    # rich shrinks wrapping columns evenly, then widens those below their minimum again, and can
+    # overflow the terminal: when wrapping is needed, the widths are set here
+    widths = _shared_out(widths, natural, room) if sum(natural) > room else [None] * len(header)
+    table = Table()
     for i, name in enumerate(header):
-        table.add_column(name, justify="right" if name in numeric else "left", min_width=widths[i],
+        table.add_column(name, justify="right" if name in numeric else "left", width=widths[i],
                          no_wrap=i in whole, overflow="fold", ratio=1 if name in prose else None)
     for row in rows:
         # cells are data, not markup: "[cropped_digits]" or a plugin's error prints as written
@@ -44,8 +52,27 @@ def _table(console: Console, header: list[str], rows: list[list[str]], title: st
     return table
 
 
+def _shared_out(least: list[int], natural: list[int], room: int) -> list[int]:
+    """Column widths from ``least`` up, one character at a time to each column still short of its
+    ``natural`` width, until the ``room`` is used."""
+    widths, spare = list(least), room - sum(least)
+    while spare > 0 and any(w < n for w, n in zip(widths, natural)):
+        for i, (width, most) in enumerate(zip(widths, natural)):
+            if spare and width < most:
+                widths[i], spare = width + 1, spare - 1
+    return widths
+
+
 def _longest(text: str, whole: bool) -> int:
     return len(text) if whole else max((len(word) for word in text.split()), default=0)
+
+
+def paragraph(text: str, columns: int, indent: str = "") -> Text:
+    """``text`` wrapped to ``columns`` at spaces, every line after ``indent``: a note's names
+    (``importance-resampling``) are never split, and no line ends in padding."""
+    lines = textwrap.wrap(text, max(columns, 20 + len(indent)), initial_indent=indent,
+                          subsequent_indent=indent, break_long_words=False, break_on_hyphens=False)
+    return Text("\n".join(lines))
 
 
 def _blocks(header: list[str], rows: list[list[str]], title: str, columns: int) -> Group:
