@@ -40,10 +40,35 @@ def test_cells_without_numbers_say_failed_na_missing_or_not_scored():
         ("failed: OOM", "n/a: needs labels", "missing: no run recorded")
 
 
-def test_a_board_without_one_successful_run_still_says_why_for_each_cell():
+def test_a_board_without_one_successful_run_still_says_why_for_each_method():
     (board,), _ = _boards(synthetic.record("a", status="failed", reason="OOM"),
                           synthetic.record("b", status="n/a", reason="needs labels"))
-    assert list(board.table["a->b"]) == ["failed: OOM", "n/a: needs labels"]
+    assert list(board.table["a->b"]) == ["failed: OOM"]
+    assert board.notes[0] == "n/a on every pair, not shown: b (needs labels)"
+
+
+def test_a_method_na_on_every_pair_is_named_under_the_board_not_given_a_row():
+    # tlarena run --all records every method in every setting: a board of 9 methods had 22 rows of n/a
+    ran = [synthetic.record("fine-tune", pair, 0) for pair in ("p->q", "q->p")]
+    elsewhere = [synthetic.record(method, pair, 0, status="n/a", reason=f"{method} runs only in uda, not in few-shot")
+                 for method in ("dann", "bnm") for pair in ("p->q", "q->p")]
+    no_bn = [synthetic.record("adabn", pair, 0, status="n/a", reason="adabn adapts BatchNorm layers and backbone "
+                              "lenet has none") for pair in ("p->q", "q->p")]
+    (board,), _ = _boards(*ran, *elsewhere, *no_bn)
+    assert list(board.table["method"]) == ["fine-tune"]
+    assert ("n/a on every pair, not shown: adabn (adapts BatchNorm layers and backbone lenet has none); "
+            "bnm, dann (runs only in uda, not in few-shot)") in board.notes
+    latex = overview.export([board], "latex")
+    assert not any(line.startswith("dann") for line in latex.splitlines())
+    assert "% n/a on every pair, not shown: adabn" in latex
+
+
+def test_a_board_whose_every_method_is_na_keeps_its_title_and_says_why():
+    (board,), _ = _boards(synthetic.record("dann", status="n/a", reason="dann runs only in uda, not in few-shot"))
+    assert board.table.empty and list(board.table.columns)[:2] == ["method", "a->b"]
+    assert board.notes[0] == "n/a on every pair, not shown: dann (runs only in uda, not in few-shot)"
+    assert r"\begin{tabular}" not in overview.export([board], "latex")
+    assert overview.export([board], "csv").splitlines()[0].startswith("setting,backbone,selection,method,a->b")
 
 
 def test_a_rule_that_cannot_score_a_setting_says_so_in_the_cell():

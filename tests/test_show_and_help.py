@@ -133,3 +133,14 @@ def test_a_turned_board_that_must_wrap_stays_inside_the_terminal():
     # rich crops what overflows: the last column and the right-hand rule went missing
     assert "tradaboost" in lines[2] and all(line.endswith(("┓", "┃", "┩", "│", "┘")) for line in lines[1:])
     assert max(len(line) for line in lines) <= 200
+
+
+def test_a_long_note_under_a_board_wraps_under_itself_with_no_trailing_blanks(narrow, tmp_path):
+    records = [synthetic.record("fine-tune", "p->q", seed) for seed in range(2)]
+    records += [synthetic.record(f"method-{i}", "p->q", 0, status="n/a",
+                                 reason=f"method-{i} runs only in uda, not in few-shot") for i in range(15)]
+    lines = narrow(80, "show", "--results", str(synthetic.write(tmp_path / "results", records))).splitlines()
+    first = next(i for i, line in enumerate(lines) if "n/a on every pair, not shown" in line)
+    note = lines[first:lines.index("  n/a: 15 runs")]
+    assert len(note) > 1 and all(line.startswith("  ") and not line.endswith(" ") for line in note)
+    assert "method-14" in " ".join(note) and all(len(line) <= 80 for line in lines)

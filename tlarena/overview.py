@@ -4,8 +4,10 @@ average rank, and which methods are statistically tied with the leader (``tlaren
 One board per (setting, backbone, weights, scoring protocol, budget): runs that differ in any of
 those are never ranked against each other. A cell without a number says why — ``n/a``, ``failed``
 or ``diverged`` with the recorded reason, ``missing`` when no run was recorded, ``not scored`` when
-the selection rule cannot score its setting — so no blank reads as a zero. ``tlarena show`` and the
-leaderboard app both build their tables and exports here.
+the selection rule cannot score its setting — so no blank reads as a zero. A method that is n/a on
+every pair of a board (it cannot run in its setting or on its backbone) is named, with why, in one
+note under the board instead of a row of n/a. ``tlarena show`` and the leaderboard app both build
+their tables and exports here.
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from tlarena.selection import DEFAULT, resolve
 BOARD = [c for c in aggregate.SELECTED if c not in ("method", "pair", "data", "source_steps")]
 ALWAYS_NAMED = ("setting", "backbone")
 AVERAGE, RANK, VERSUS, TIED = "average", "avg rank", "vs leader (Δ, 95 % CI)", "tied with leader"
+NUMBERS = ["row", "pair", "n", "top1_mean", "top1_ci95", "text"]
 
 
 @dataclass
@@ -87,14 +90,40 @@ def _board(fields: dict, runs: pd.DataFrame, stats: pd.DataFrame, chosen: pd.Dat
            rule: str) -> Board:
     pairs = sorted(runs["pair"].unique())
     selection = stats["selection"].iloc[0] if len(stats) else resolve(rule, fields["setting"] != "task")
+    folded, note = _na_everywhere(runs, pairs)
+    notes = [note] if note else []
+    notes += [f"{status}: {count} runs" for status, count in
+              runs.loc[runs["status"] != "ok", "status"].value_counts().sort_index().items()]
+    columns = ["method", *pairs, AVERAGE, RANK, VERSUS, TIED]
+    runs = runs[~runs["row"].isin(folded)]
+    if runs.empty:
+        return Board(fields, selection, pd.DataFrame(columns=columns), pd.DataFrame(columns=NUMBERS), notes)
     numbers = _numbers(runs, stats, pairs, rule)
     summary = _summary(numbers, chosen, pairs)
     table = numbers.pivot(index="row", columns="pair", values="text").reindex(columns=pairs)
     table = summary.join(table).reset_index().rename(columns={"row": "method"})
-    table = table[["method", *pairs, AVERAGE, RANK, VERSUS, TIED]]
-    notes = [f"{status}: {count} runs" for status, count in
-             runs.loc[runs["status"] != "ok", "status"].value_counts().sort_index().items()]
-    return Board(fields, selection, table, numbers, notes)
+    return Board(fields, selection, table[columns], numbers, notes)
+
+
+def _na_everywhere(runs: pd.DataFrame, pairs: list[str]) -> tuple[set[str], str | None]:
+    """The method rows n/a on every pair of the board, and the note that names them with why.
+
+    ``tlarena run --all`` records every method in every setting, so a board would otherwise give
+    most of its rows to methods that cannot run in it; they are named once, under the board."""
+    statuses = runs.groupby("row")["status"].agg(set)
+    covered = runs.groupby("row")["pair"].nunique()
+    folded = sorted(row for row, found in statuses.items() if found == {"n/a"} and covered[row] == len(pairs))
+    if not folded:
+        return set(), None
+    first = runs[runs["row"].isin(folded)].groupby("row")[["method", "reason"]].first()
+    # "dann runs only in uda, not in few-shot": the method's name is the row's, said once
+    why = {row: str(reason).removeprefix(f"{method} ") if isinstance(reason, str) else "no reason recorded"
+           for row, method, reason in first.itertuples()}
+    groups: dict[str, list[str]] = {}
+    for row in folded:
+        groups.setdefault(why[row], []).append(row)
+    said = "; ".join(f"{', '.join(rows)} ({reason})" for reason, rows in sorted(groups.items()))
+    return set(folded), f"n/a on every pair, not shown: {said}"
 
 
 def _numbers(runs: pd.DataFrame, stats: pd.DataFrame, pairs: list[str], rule: str) -> pd.DataFrame:
@@ -125,9 +154,8 @@ def _numbers(runs: pd.DataFrame, stats: pd.DataFrame, pairs: list[str], rule: st
                 status = statuses[0][1]
                 reason = str(reasons.get((row, pair, status), "no reason recorded")).split("\n")[0]
                 text = f"{status}: {reason}"
-            rows.append({"row": row, "pair": pair, "n": int(n), "top1_mean": mean, "top1_ci95": ci,
-                         "text": text})
-    return pd.DataFrame(rows)
+            rows.append(dict(zip(NUMBERS, (row, pair, int(n), mean, ci, text))))
+    return pd.DataFrame(rows, columns=NUMBERS)
 
 
 def _summary(numbers: pd.DataFrame, chosen: pd.DataFrame, pairs: list[str]) -> pd.DataFrame:
@@ -182,8 +210,7 @@ def export(found: list[Board], fmt: str) -> str:
     board's fields as leading columns; in LaTeX one tabular per board, titled in a comment."""
     if fmt == "latex":
         named = named_fields(found)
-        return "\n".join(f"% {board.title(named)}\n" + aggregate.export(board.table, "latex")
-                         for board in found)
+        return "\n".join(_latex(board, named) for board in found)
     named = named_fields(found)
     tables = [board.table.assign(**{k: board.fields[k] for k in named}, selection=board.selection)
               for board in found]
@@ -191,3 +218,11 @@ def export(found: list[Board], fmt: str) -> str:
     combined = pd.concat(tables, ignore_index=True).fillna("-") if tables else pd.DataFrame()
     leading = [c for c in [*named, "selection"] if c in combined]
     return aggregate.export(combined[leading + [c for c in combined if c not in leading]], fmt)
+
+
+def _latex(board: Board, named: list[str]) -> str:
+    """One board's tabular, its title and notes as comments around it; no tabular without rows."""
+    lines = [f"% {board.title(named)}"]
+    if len(board.table):
+        lines.append(aggregate.export(board.table, "latex").rstrip("\n"))
+    return "\n".join(lines + [f"% {note}" for note in board.notes]) + "\n"
