@@ -1,4 +1,8 @@
 """The paper-style overview and paired comparisons that `tlarena show` and the app share."""
+import re
+import shutil
+import subprocess
+
 import pytest
 
 from tlarena import overview, paired
@@ -88,8 +92,44 @@ def test_boards_never_mix_budgets_and_name_what_differs():
 def test_latex_export_escapes_names_and_uses_booktabs():
     (board,), _ = _boards(synthetic.record("my_method", "a_b->c", 0), synthetic.record("my_method", "a_b->c", 1))
     latex = overview.export([board], "latex")
-    assert r"my\_method" in latex and r"a\_b->c" in latex and r"\toprule" in latex and r"$\pm$" in latex
+    assert r"my\_method" in latex and r"a\_b $\to$" in latex and r"\toprule" in latex and r"$\pm$" in latex
     assert "my_method" not in latex
+
+
+def test_latex_export_writes_no_character_the_default_font_encoding_misprints():
+    # with OT1, LaTeX's default, "mnist->usps" printed as "mnist-¿usps" and "×" as "Ö"
+    (board,), _ = _boards(synthetic.record("a", "mnist->usps", 0),
+                          synthetic.record("b", "mnist->usps", 0, status="failed", reason="batch < 2 × 64 ≥ #3 ~ ^ \\ {x}"))
+    latex = overview.export([board], "latex")
+    body = latex[latex.index(r"\toprule"):latex.index(r"\bottomrule")]
+    assert r"mnist $\to$\\ usps" in body and not set(body) & set("<>×≥") and not re.search(r"(?<!\\)[#~^]", body)
+    assert r"\textless{} 2 $\times$ 64 $\geq$ \#3 \textasciitilde{} \textasciicircum{} \textbackslash{} \{x\}" in body
+
+
+def _latex_with_booktabs() -> bool:
+    return bool(shutil.which("pdflatex") and shutil.which("kpsewhich")
+                and subprocess.run(["kpsewhich", "booktabs.sty"], capture_output=True).returncode == 0)
+
+
+@pytest.mark.skipif(not _latex_with_booktabs(),
+                    reason="pdflatex with booktabs is not installed (Debian: texlive-latex-recommended)")
+def test_latex_export_compiles_and_prints_the_names_as_typed(tmp_path):
+    records = [synthetic.record(method, pair, seed, top1=0.5 + 0.1 * seed)
+               for method in ("fine-tune", "my_method") for pair in ("mnist->usps", "usps->mnist") for seed in (0, 1)]
+    records += [synthetic.record("dann", pair, 0, status="n/a", reason="dann runs only in uda, not in few-shot")
+                for pair in ("mnist->usps", "usps->mnist")]
+    records.append(synthetic.record("tent", "mnist->usps", 2, status="failed", reason="loss ≥ 1e3 × 2 at 50 % & #1"))
+    found, _ = _boards(*records)
+    (tmp_path / "board.tex").write_text(overview.export(found, "latex"))
+    (tmp_path / "paper.tex").write_text("\\documentclass{article}\n\\usepackage{booktabs}\n"
+                                        "\\begin{document}\n\\input{board.tex}\n\\end{document}\n")
+    run = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "paper.tex"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stdout[-2000:]
+    if shutil.which("pdftotext"):
+        text = subprocess.run(["pdftotext", "paper.pdf", "-"], cwd=tmp_path, capture_output=True, text=True).stdout
+        # OT1 draws \\_ as a rule, which pdftotext reads as a space
+        assert "mnist →" in text and re.search("my[_ ]method", text) and "¿" not in text and "¡" not in text
 
 
 def test_paired_comparison_counts_wins_ties_losses_and_gives_the_interval():

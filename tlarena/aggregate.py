@@ -13,6 +13,7 @@ import pandas as pd
 # takes seconds to import
 from scipy.special import stdtrit
 
+from tlarena import latex
 from tlarena.selection import DEFAULT, RULES, SOURCE_KEPT, UNLABELED_TARGET_RULES, resolve
 
 # Every spec field but the seed, in the order a reader scans them.
@@ -144,9 +145,7 @@ def export(table: pd.DataFrame, fmt: str) -> str:
     if fmt == "markdown":
         return table.to_markdown(index=False, floatfmt=".4g")
     if fmt == "latex":
-        # booktabs rules; names like cropped_digits and "95 %" are escaped, ± and Δ set in math
-        text = table.to_latex(index=False, float_format="%.4g", escape=True)
-        return text.replace("±", r"$\pm$").replace("Δ", r"$\Delta$")
+        return latex.tabular(table)
     if fmt == "json":
         return table.to_json(orient="records", indent=1)
     raise ValueError(f"unknown format {fmt!r}")
