@@ -76,7 +76,7 @@ def test_overview_shows_mean_and_interval_per_cell_and_why_a_cell_has_none(resul
     assert board.loc["scratch", "tied with leader"] == "no"
     # scratch is its uda board's only method, n/a on every pair: named under the board, not a row
     assert _board(app, "uda").empty
-    assert any(t.value.startswith("n/a on every pair, not shown: scratch (needs target labels)") for t in app.text)
+    assert "n/a on every pair, not shown: scratch (needs target labels)\nn/a: 1 run" in [t.value for t in app.text]
     assert not board.isna().any().any() and not (board == "").any().any()
 
 

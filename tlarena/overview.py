@@ -92,7 +92,7 @@ def _board(fields: dict, runs: pd.DataFrame, stats: pd.DataFrame, chosen: pd.Dat
     selection = stats["selection"].iloc[0] if len(stats) else resolve(rule, fields["setting"] != "task")
     folded, note = _na_everywhere(runs, pairs)
     notes = [note] if note else []
-    notes += [f"{status}: {count} runs" for status, count in
+    notes += [f"{status}: {count} run{'' if count == 1 else 's'}" for status, count in
               runs.loc[runs["status"] != "ok", "status"].value_counts().sort_index().items()]
     columns = ["method", *pairs, AVERAGE, RANK, VERSUS, TIED]
     runs = runs[~runs["row"].isin(folded)]

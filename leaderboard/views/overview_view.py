@@ -31,5 +31,6 @@ def render(context: Context) -> None:
         st.dataframe(_summary_first(board.table), hide_index=True,
                      column_config={"method": st.column_config.TextColumn(pinned=True)})
         if board.notes:
-            st.text("; ".join(board.notes))
+            # one note a line: a note lists methods separated by "; " itself
+            st.text("\n".join(board.notes))
     offer_downloads(overview.export(found, "csv"), overview.export(found, "latex"), "leaderboard")
