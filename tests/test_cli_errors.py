@@ -34,6 +34,13 @@ def test_unknown_suite_is_refused(cli):
     assert result.code == 2 and "Did you mean 'embedded'" in result.err   # (or 'embedded-domains')
 
 
+@pytest.mark.parametrize("what", ["methods", "suites"])
+def test_list_refuses_a_suite_it_would_ignore(cli, what):
+    # `list methods --suite digits` listed every method, as if filtered
+    result = cli("list", what, "--suite", "digits")
+    assert result.code == 2 and "--suite narrows `tlarena list pairs` only" in result.err and not result.out
+
+
 def test_run_without_a_selection_asks_for_one(cli):
     result = cli("run")
     assert result.code == 2 and "--all" in result.err

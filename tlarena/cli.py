@@ -144,7 +144,7 @@ def _parser() -> argparse.ArgumentParser:
 
     listing = command("list", help="list methods, pairs, suites, backbones or plugins")
     listing.add_argument("what", choices=["methods", "pairs", "suites", "backbones", "executors", "plugins"])
-    listing.add_argument("--suite", help="only the pairs of this suite")
+    listing.add_argument("--suite", help="with pairs: only the pairs of this suite")
 
     show = command("show", help="print the leaderboard from recorded runs")
     show.add_argument("--results", type=Path, default=_results_default(), help=_RESULTS_HELP)

@@ -465,6 +465,9 @@ def list_(args) -> int:
     plugins are unchanged since it was made, so that listing does not import torch."""
     from tlarena import catalog
 
+    if args.suite and args.what != "pairs":
+        # ignored, it would read as a filter that took effect
+        raise UsageError(f"--suite narrows `tlarena list pairs` only, not `list {args.what}`")
     # files to read, or the data at hand to size
     if _pairs_from_files(args) or (args.what == "pairs" and args.suite):
         arena = _arena(args)
