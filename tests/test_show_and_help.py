@@ -144,3 +144,10 @@ def test_a_long_note_under_a_board_wraps_under_itself_with_no_trailing_blanks(na
     note = lines[first:lines.index("  n/a: 15 runs")]
     assert len(note) > 1 and all(line.startswith("  ") and not line.endswith(" ") for line in note)
     assert "method-14" in " ".join(note) and all(len(line) <= 80 for line in lines)
+
+
+def test_data_check_names_each_missing_dataset_whole_and_wraps_its_reason_under_it(narrow, offline):
+    lines = narrow(80, "data", "check", "--suite", "cifar-stl").splitlines()
+    # rich read "[plain_text]" as markup and printed "uoft-cs/cifar10:"
+    first = next(i for i, line in enumerate(lines) if line.startswith("  uoft-cs/cifar10[plain_text]: no data dir"))
+    assert lines[first + 1].startswith("    ") and not any(line.endswith(" ") for line in lines)

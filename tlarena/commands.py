@@ -634,11 +634,11 @@ def _data_check(args) -> int:
     console.print(terminal.fitted(console, ["dataset", "where", "rows", "fingerprint", "pairs"], rows,
                                   f"data of {f'suite {args.suite}' if args.suite else 'every suite'}",
                                   prose=("rows",), numeric=("pairs",)))
-    console.print(f"{len(rows) - missing} of {len(rows)} datasets here or reachable; {missing} missing"
-                  + ("" if args.data_dir else " (no --data-dir given: local copies were not looked for)"),
-                  highlight=False)
-    for line in why:
-        console.print(f"  {line}", highlight=False)
+    console.print(terminal.paragraph(
+        f"{len(rows) - missing} of {len(rows)} datasets here or reachable; {missing} missing"
+        + ("" if args.data_dir else " (no --data-dir given: local copies were not looked for)"), console.width))
+    for line in why:    # one dataset a paragraph, its reason wrapped under it
+        console.print(terminal.paragraph(line, console.width, "  ", "    "))
     return 0
 
 

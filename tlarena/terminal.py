@@ -67,11 +67,13 @@ def _longest(text: str, whole: bool) -> int:
     return len(text) if whole else max((len(word) for word in text.split()), default=0)
 
 
-def paragraph(text: str, columns: int, indent: str = "") -> Text:
-    """``text`` wrapped to ``columns`` at spaces, every line after ``indent``: a note's names
-    (``importance-resampling``) are never split, and no line ends in padding."""
-    lines = textwrap.wrap(text, max(columns, 20 + len(indent)), initial_indent=indent,
-                          subsequent_indent=indent, break_long_words=False, break_on_hyphens=False)
+def paragraph(text: str, columns: int, indent: str = "", hanging: str | None = None) -> Text:
+    """``text`` wrapped to ``columns`` at spaces, its first line after ``indent``, the others after
+    ``hanging`` (default: the same): names (``importance-resampling``) are never split, and no
+    line ends in padding."""
+    hanging = indent if hanging is None else hanging
+    lines = textwrap.wrap(text, max(columns, 20 + len(hanging)), initial_indent=indent,
+                          subsequent_indent=hanging, break_long_words=False, break_on_hyphens=False)
     return Text("\n".join(lines))
 
 
