@@ -61,3 +61,10 @@ def test_the_acceptance_plugins_load_beside_the_built_in_methods_without_a_clash
 
     assert arena.problems == []
     assert {"dann-fixture", "fixmatch-fixture", "shot-fixture", "tent-fixture", "two-head-fusion"} <= set(arena.methods.names())
+
+
+def test_a_broken_plugins_message_prints_as_written_brackets_and_all(cli, tmp_path):
+    # rich read "[gpu]" as markup: "needs the  extra: pip install 'tlarena'"
+    (tmp_path / "bracket_plugin.py").write_text("raise RuntimeError(\"needs the [gpu] extra: pip install 'x[gpu]'\")\n")
+    result = cli("--plugin", "bracket_plugin", "list", "backbones", cwd=tmp_path)
+    assert result.code == 0 and "needs the [gpu] extra: pip install 'x[gpu]'" in result.err

@@ -53,7 +53,7 @@ def _arena(args, strict: bool = False) -> Arena:
     if strict and arena.problems:
         raise UsageError(f"--strict: {'; '.join(arena.problems)}")
     for problem in arena.problems:
-        errors.print(f"[yellow]warning:[/] {problem}", highlight=False)
+        errors.print(f"[yellow]warning:[/] {escape(problem)}", highlight=False)
     return arena
 
 
@@ -129,7 +129,7 @@ def run(args) -> int:
             _check_names(args, listing)
         except UsageError:   # the plugins will not load to warn of their problems: the catalog does
             for problem in listing["problems"]:
-                errors.print(f"[yellow]warning:[/] {problem}", highlight=False)
+                errors.print(f"[yellow]warning:[/] {escape(problem)}", highlight=False)
             raise
     if args.executor == "local" and not (args.in_process or args.dry_run):
         start_fork_server()   # before the imports below (torch, timm): the workers' imports overlap them
@@ -173,8 +173,8 @@ def run(args) -> int:
                       transductive_uda=transductive)
         few_shot = {spec.pair for spec in specs if spec.setting == Setting.FEW_SHOT.value and spec.pair in names}
         shots += [(sorted(few_shot), suite_budget.shots)] if few_shot else []
-        console.print(f"{suite.name or 'pairs'}: {backbone.name}, weights {backbone.weights}, "
-                      f"{_budget_text(suite_budget)}", highlight=False)
+        console.print(Text(f"{suite.name or 'pairs'}: {backbone.name}, weights {backbone.weights}, "
+                           f"{_budget_text(suite_budget)}"))
     # missing data first, once per dataset; then the shots against the data that is there
     try:
         preflight.data(arena, specs, args.results, args.data_dir, retry=not args.no_retry, rerun=args.rerun)
@@ -182,7 +182,7 @@ def run(args) -> int:
     except UsageError as missing:
         if not args.dry_run:
             raise
-        errors.print(f"[yellow]warning:[/] a real run would stop here: {missing}", highlight=False)
+        errors.print(f"[yellow]warning:[/] a real run would stop here: {escape(str(missing))}", highlight=False)
     for few_shot, count in shots:
         preflight.shots(arena, few_shot, count, args.data_dir, transductive, build=not args.dry_run)
     setting_count = f"{len(settings)} settings" if settings else "each pair's settings"
@@ -482,7 +482,7 @@ def list_(args) -> int:
             listing = _write_catalog(plugins, arena)
         else:
             for problem in listing["problems"]:
-                errors.print(f"[yellow]warning:[/] {problem}", highlight=False)
+                errors.print(f"[yellow]warning:[/] {escape(problem)}", highlight=False)
         header, rows = listing["tables"][args.what]
     if args.what == "backbones":
         console.print("any timm model name works too, e.g. --backbone resnet18 --weights hub")
@@ -654,7 +654,7 @@ def show(args) -> int:
         raise UsageError(f"no results directory {str(args.results)!r}; run `tlarena run --all` first")
     frame, problems = load_results(args.results)
     for problem in problems:
-        errors.print(f"[yellow]warning:[/] {problem}", highlight=False)
+        errors.print(f"[yellow]warning:[/] {escape(problem)}", highlight=False)
     if args.format == "table":
         if args.output is None:
             _print_board(frame, args.cells, args.selection)
@@ -733,7 +733,7 @@ def reproduce(args) -> int:
     spec = old.spec
     pair = arena.pairs.get(spec.pair)
     if (spec.source, spec.target) != (pair.source.reference(), pair.target.reference()):
-        errors.print(f"[yellow]warning:[/] pair {spec.pair} now reads other data than when this was "
+        errors.print(f"[yellow]warning:[/] pair {escape(spec.pair)} now reads other data than when this was "
                      f"recorded; the recorded references are in the record's spec", highlight=False)
     if spec.protocol != PROTOCOL:
         errors.print(f"[yellow]warning:[/] recorded under protocol {spec.protocol}; this tlarena runs "
@@ -745,7 +745,7 @@ def reproduce(args) -> int:
     if recorded_on and recorded_on != here:
         errors.print(f"[yellow]warning:[/] recorded on {recorded_on}; this is {here}. Other kernels round "
                      f"differently and training amplifies it, so numbers may differ", highlight=False)
-    console.print(f"reproducing {path.name}: {spec.label()} on {here}", highlight=False)
+    console.print(Text(f"reproducing {path.name}: {spec.label()} on {here}"))
     own_threads = torch.get_num_threads()
     if threads:
         torch.set_num_threads(threads)
