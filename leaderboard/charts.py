@@ -1,6 +1,8 @@
 """The app's charts as Vega-Lite (altair) specs, built from plain frames so tests can read them."""
 from __future__ import annotations
 
+import math
+
 import altair as alt
 import pandas as pd
 
@@ -37,10 +39,36 @@ def pareto_front(points: pd.DataFrame, cost: str, accuracy: str = "top1") -> pd.
 def cost_accuracy(points: pd.DataFrame, cost: str) -> alt.Chart:
     """Accuracy against cost, one point per method, the Pareto front as a step line."""
     front = pareto_front(points, cost).assign(front="Pareto front")
-    x = alt.X(f"{cost}:Q", title=AXES[cost], scale=alt.Scale(type="log"))
+    x = alt.X(f"{cost}:Q", title=AXES[cost], scale=_spread(points[cost]),
+              # each label formatted alone: an axis format shares one prefix (0T, 0T, 0.1T, 1T)
+              axis=alt.Axis(values=_decades(points[cost]),
+                            labelExpr="datum.value == 0 ? '0' : format(datum.value, '~s')"))
     dots = alt.Chart(points).mark_circle(size=90).encode(
         x=x, y=alt.Y("top1:Q", title="mean top-1 over pairs"), color=alt.Color("method:N"),
         tooltip=["method:N", alt.Tooltip("top1:Q", format=".3f"), f"{cost}:Q", "hardware:N"])
     line = alt.Chart(front).mark_line(interpolate="step-after", strokeDash=[4, 3], color="gray").encode(
         x=x, y="top1:Q", detail="front:N")
     return (line + dots).properties(height=320)
+
+
+def _spread(costs: pd.Series) -> alt.Scale:
+    """A log axis; where a method costs nothing (source-only trains nothing of its own) a
+    symmetric log one, since log(0) squeezed every point against the axis and dropped its ticks.
+    Its constant, a tenth of the least cost above zero, spreads the others as a log axis would."""
+    costs = costs.dropna()
+    positive = costs[costs > 0]
+    if positive.empty:
+        return alt.Scale(type="linear")
+    if len(positive) == len(costs):
+        return alt.Scale(type="log")
+    return alt.Scale(type="symlog", constant=float(positive.min()) / 10)
+
+
+def _decades(costs: pd.Series) -> list[float]:
+    """Ticks at the powers of ten the costs span (and 0 where one is 0): 10G, 100G, 1T."""
+    costs = costs.dropna()
+    positive = costs[costs > 0]
+    if positive.empty:
+        return [0.0]
+    low, high = math.floor(math.log10(positive.min())), math.ceil(math.log10(positive.max()))
+    return [0.0] * bool((costs <= 0).any()) + [10.0 ** k for k in range(low, high + 1)]

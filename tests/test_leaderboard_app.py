@@ -1,5 +1,6 @@
 """The leaderboard app through Streamlit's AppTest: every view and filter, asserted on the data the
 tables and charts receive."""
+import dataclasses
 import json
 from pathlib import Path
 
@@ -222,3 +223,25 @@ def test_records_with_unusable_values_give_a_message_not_an_exception(tmp_path, 
 def test_no_runs_matching_the_filters_gives_a_message(results, monkeypatch):
     app = _app(results, monkeypatch, method=["fine-tune"], setting=["uda"])
     assert not app.exception and app.info[0].value == "No runs match these filters."
+
+
+def test_cost_names_a_machine_whose_name_has_a_comma_once_and_does_not_call_it_mixed(tmp_path, monkeypatch):
+    # the names were joined with ", " and split again: "AVX512 (1 threads); CPU: AMD EPYC", and a warning
+    machine = dataclasses.replace(synthetic.HARDWARE, device_name="CPU: AMD EPYC, AVX512 (1 threads)")
+    records = [dataclasses.replace(synthetic.record(method, PAIRS[0], seed), environment=machine)
+               for method in ("fine-tune", "scratch") for seed in range(2)]
+    app = _app(synthetic.write(tmp_path / "results", records), monkeypatch, view="cost", cost="train_seconds")
+    assert "Times compare only on the same hardware. Measured on: CPU: AMD EPYC, AVX512 (1 threads)" in \
+        [t.value for t in app.text]
+    assert not app.warning
+
+
+def test_cost_axis_places_a_method_that_costs_nothing_beside_the_others(tmp_path, monkeypatch):
+    # source-only trains nothing of its own: on a log axis its 0 squeezed every point to the left
+    records = [synthetic.record(method, PAIRS[0], seed, flops=flops) for method, flops in
+               (("source-only", 0.0), ("fine-tune", 2e10), ("fixmatch", 2e12)) for seed in range(2)]
+    app = _app(synthetic.write(tmp_path / "results", records), monkeypatch, view="cost")
+    (spec, _), = _charts(app)
+    x = spec["layer"][1]["encoding"]["x"]
+    assert x["scale"] == {"type": "symlog", "constant": 2e9}
+    assert x["axis"]["values"] == [0.0, 1e10, 1e11, 1e12, 1e13]

@@ -19,7 +19,7 @@ def points(runs: pd.DataFrame) -> pd.DataFrame:
         top1=("top1", "mean"), train_flops=("train_flops", "mean"),
         train_seconds=("train_seconds", "mean"))
     extra = runs.groupby("method").agg(
-        hardware=("device_name", lambda names: ", ".join(sorted(set(names.dropna().astype(str))))),
+        hardware=("device_name", lambda names: "; ".join(sorted(set(names.dropna().astype(str))))),
         trainable_params=("trainable_params", "max"), peak_memory_mib=("peak_memory_bytes", "max"),
         peak_memory_kind=("peak_memory_kind", "first"))
     extra["peak_memory_mib"] = extra["peak_memory_mib"] / 2**20
@@ -38,7 +38,8 @@ def render(context: Context) -> None:
                     format_func=COSTS.get, horizontal=True)
     table = points(chosen[chosen["board"] == board])
     st.altair_chart(charts.cost_accuracy(table, cost))
-    hardware = sorted({h for names in table["hardware"] for h in names.split(", ") if h})
+    # a name holds commas itself ("CPU: AMD EPYC, AVX512 (1 threads)"): read it from the runs
+    hardware = sorted(set(chosen.loc[chosen["board"] == board, "device_name"].dropna().astype(str)))
     st.text("Times compare only on the same hardware. Measured on: " + ("; ".join(hardware) or "unknown"))
     if len(hardware) > 1 and cost == "train_seconds":
         st.warning("These runs come from different hardware: their wall times are not comparable.")
