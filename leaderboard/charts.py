@@ -8,6 +8,7 @@ import pandas as pd
 
 AXES = {"step": "optimizer steps", "samples": "training samples", "flops": "training FLOPs",
         "train_flops": "training FLOPs (method's own)", "train_seconds": "training wall time (s)"}
+LEGEND_COLUMNS, LEGEND_ROW = 4, 30    # a curve chart's legend: entries to a row, px a row
 
 
 def curve_bands(curves: pd.DataFrame, x: str) -> pd.DataFrame:
@@ -17,12 +18,17 @@ def curve_bands(curves: pd.DataFrame, x: str) -> pd.DataFrame:
 
 
 def learning_curves(bands: pd.DataFrame, x: str) -> alt.Chart:
+    # under the chart, four to a row: on the right a legend of 16 methods ran past the chart's
+    # foot and lost its last 6; below, the chart grows by its rows and never drops an entry
+    legend = alt.Legend(orient="bottom", columns=LEGEND_COLUMNS, symbolLimit=0, labelLimit=0,
+                        symbolOpacity=1)    # the band's 0.2 made every entry too pale to match
     base = alt.Chart(bands).encode(x=alt.X(f"{x}:Q", title=AXES[x]),
-                                   color=alt.Color("series:N", title="method"))
+                                   color=alt.Color("series:N", title="method", legend=legend))
     band = base.mark_area(opacity=0.2).encode(y=alt.Y("low:Q", title="top-1 (target test)"), y2="high:Q")
     line = base.mark_line(point=True).encode(
         y="top1:Q", tooltip=["series:N", f"{x}:Q", alt.Tooltip("top1:Q", format=".3f"), "seeds:Q"])
-    return (band + line).properties(height=320)
+    rows = -(-bands["series"].nunique() // LEGEND_COLUMNS)
+    return (band + line).properties(height=320 + LEGEND_ROW * rows)
 
 
 def pareto_front(points: pd.DataFrame, cost: str, accuracy: str = "top1") -> pd.DataFrame:

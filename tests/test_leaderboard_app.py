@@ -245,3 +245,13 @@ def test_cost_axis_places_a_method_that_costs_nothing_beside_the_others(tmp_path
     x = spec["layer"][1]["encoding"]["x"]
     assert x["scale"] == {"type": "symlog", "constant": 2e9}
     assert x["axis"]["values"] == [0.0, 1e10, 1e11, 1e12, 1e13]
+
+
+def test_a_curve_chart_of_sixteen_methods_keeps_every_one_in_its_legend(tmp_path, monkeypatch):
+    # on the right of 320 px, the legend of results/' 16 uda methods lost its last 6 in the browser
+    records = [synthetic.record(f"method-{i:02d}", PAIRS[0], 0) for i in range(16)]
+    app = _app(synthetic.write(tmp_path / "results", records), monkeypatch, view="convergence")
+    (spec, data), = _charts(app)
+    legend = spec["layer"][0]["encoding"]["color"]["legend"]
+    assert (legend["orient"], legend["symbolLimit"], legend["symbolOpacity"]) == ("bottom", 0, 1)
+    assert spec["height"] == 320 + 30 * 4 and next(iter(data.values()))["series"].nunique() == 16
