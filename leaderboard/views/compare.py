@@ -14,10 +14,15 @@ def table(chosen: pd.DataFrame, a: str, b: str) -> pd.DataFrame:
     both = paired.matched(chosen, a, b, overview.BOARD + ["board"])
     rows = [(pair, paired.compare(group["difference"])) for pair, group in both.groupby("pair")]
     rows.append(("all pairs", paired.compare(both["difference"])))
+    # in points of top-1 %, as the overview's cells and its "vs leader" column
     return pd.DataFrame([{"pair": pair, "runs": r.runs, "wins": r.wins, "ties": r.ties,
-                          "losses": r.losses, "mean difference": r.mean_difference,
-                          "95 % CI low": r.low, "95 % CI high": r.high,
+                          "losses": r.losses, "mean difference (points)": _points(r.mean_difference),
+                          "95 % CI low": _points(r.low), "95 % CI high": _points(r.high),
                           "verdict": _verdict(r, a, b)} for pair, r in rows])
+
+
+def _points(fraction: float) -> float:
+    return round(100 * fraction, 2)
 
 
 def _verdict(result: paired.Paired, a: str, b: str) -> str:
@@ -42,7 +47,7 @@ def render(context: Context) -> None:
         st.info("Choose two different methods.")
         return
     result = table(chosen, a, b)
-    st.caption(f"A − B top-1, paired by pair, trial seed and board (setting, budget, …); {paired.TEST}; "
-               f"a tie per run is a difference under {paired.TIE_TOLERANCE:.1%}.")
+    st.caption(f"A − B top-1 % in points, paired by pair, trial seed and board (setting, budget, …); {paired.TEST}; "
+               f"a tie per run is a difference under {100 * paired.TIE_TOLERANCE:g} point.")
     st.dataframe(result.replace({np.nan: None}), hide_index=True)
     offer_table(result, f"{a}-vs-{b}")
