@@ -28,8 +28,9 @@ def render(context: Context) -> None:
     named = overview.named_fields(found)
     for board in found:
         st.text(board.title(named))
-        st.dataframe(_summary_first(board.table), hide_index=True,
-                     column_config={"method": st.column_config.TextColumn(pinned=True)})
+        if len(board.table):    # a board whose every method is n/a is its title and its notes
+            st.dataframe(_summary_first(board.table), hide_index=True,
+                         column_config={"method": st.column_config.TextColumn(pinned=True)})
         if board.notes:
             # one note a line: a note lists methods separated by "; " itself
             st.text("\n".join(board.notes))
