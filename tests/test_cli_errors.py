@@ -2,6 +2,7 @@
 import os
 
 import pytest
+from tlarena_leaderboard import synthetic
 
 
 def test_unknown_method_suggests_the_closest_name(cli):
@@ -137,3 +138,11 @@ def test_results_that_are_not_writable_are_refused(cli, tmp_path, no_runs):
     locked.mkdir(mode=0o500)
     result = cli("run", *ONE_RUN, "--results", str(locked / "results"))
     assert result.code == 2 and "is not writable" in result.err
+
+
+@pytest.mark.parametrize("where, says", [("missing/board.csv", "there is no directory"), (".", "is a directory")])
+def test_show_output_where_no_file_can_be_written_is_refused_before_any_work(cli, tmp_path, where, says):
+    # a FileNotFoundError traceback, after every record had been read and ranked
+    results = synthetic.write(tmp_path / "results", [synthetic.record("fine-tune", "p->q", 0)])
+    result = cli("show", "--results", str(results), "--format", "csv", "--output", str(tmp_path / where))
+    assert result.code == 2 and says in result.err and "Traceback" not in result.err

@@ -652,6 +652,8 @@ def show(args) -> int:
 
     if not args.results.is_dir():
         raise UsageError(f"no results directory {str(args.results)!r}; run `tlarena run --all` first")
+    if args.output is not None:
+        _check_writable(args.output)
     frame, problems = load_results(args.results)
     for problem in problems:
         errors.print(f"[yellow]warning:[/] {escape(problem)}", highlight=False)
@@ -659,18 +661,34 @@ def show(args) -> int:
         if args.output is None:
             _print_board(frame, args.cells, args.selection)
             return 0
-        with args.output.open("w") as handle:   # plain text as wide as the table needs
+        with _opened(args.output) as handle:   # plain text as wide as the table needs
             _print_board(frame, args.cells, args.selection,
                          out=Console(file=handle, width=250, color_system=None))
         errors.print(f"wrote {args.output}")
         return 0
     text = _export(frame, args.cells, args.selection, args.format)
     if args.output:
-        args.output.write_text(text)
+        with _opened(args.output) as handle:
+            handle.write(text)
         errors.print(f"wrote {args.output}")
     else:
         sys.stdout.write(text + ("\n" if not text.endswith("\n") else ""))
     return 0
+
+
+def _check_writable(path: Path) -> None:
+    """``--output``'s mistakes, said before the records are read."""
+    if path.is_dir():
+        raise UsageError(f"--output {str(path)!r} is a directory; give a file name in it")
+    if not path.parent.is_dir():
+        raise UsageError(f"--output {str(path)!r}: there is no directory {str(path.parent)!r}")
+
+
+def _opened(path: Path):
+    try:
+        return path.open("w")
+    except OSError as error:    # permission denied, a read-only disk: the user's to fix
+        raise UsageError(f"cannot write --output {str(path)!r}: {error.strerror}") from None
 
 
 def _export(frame: pd.DataFrame, cells: bool, selection: str, fmt: str) -> str:
