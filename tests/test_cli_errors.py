@@ -140,6 +140,13 @@ def test_results_that_are_not_writable_are_refused(cli, tmp_path, no_runs):
     assert result.code == 2 and "is not writable" in result.err
 
 
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux's /proc")
+def test_results_where_not_even_root_may_write_are_refused(cli, no_runs):
+    # the mode bits let root write in /proc: the grid started and mkdir raised a traceback
+    result = cli("run", *ONE_RUN, "--results", "/proc/tlarena-results")
+    assert result.code == 2 and "is not writable" in result.err and "Traceback" not in result.err
+
+
 @pytest.mark.parametrize("where, says", [("missing/board.csv", "there is no directory"), (".", "is a directory")])
 def test_show_output_where_no_file_can_be_written_is_refused_before_any_work(cli, tmp_path, where, says):
     # a FileNotFoundError traceback, after every record had been read and ranked

@@ -7,6 +7,7 @@ data (``backbone``, ``shots``) run once the grid is known, still before its firs
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
@@ -62,15 +63,18 @@ def given_budget(args) -> dict[str, int]:
 
 def results_folder(results: Path) -> None:
     """The records can be written there: a folder, or a path whose nearest existing part is one;
-    writable either way (as the file system says: root may write where the mode says no)."""
+    writable either way, as a folder made and removed there shows (the mode bits do not: root
+    may write where they say no, and not in /proc where they say yes)."""
     if results.exists() and not results.is_dir():
         raise UsageError(f"--results {str(results)!r} is a file, not a folder")
     existing = next(p for p in (results, *results.parents) if p.exists())
     if not existing.is_dir():
         raise UsageError(f"--results {str(results)!r} cannot be made: {str(existing)!r} is a file")
-    if not os.access(existing, os.W_OK | os.X_OK):
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".tlarena-probe-", dir=existing))
+    except OSError as error:
         raise UsageError(f"--results {str(results)!r} is not writable "
-                         f"({str(existing)!r} does not let this user write)")
+                         f"({str(existing)!r}: {error.strerror})") from None
 
 
 def backbone(arena: Arena, name: str) -> None:
