@@ -40,7 +40,7 @@ def _table(console: Console, header: list[str], rows: list[list[str]],
         return None
     natural = [max([len(name)] + [len(str(row[i])) for row in rows]) for i, name in enumerate(header)]
     # rich shrinks wrapping columns evenly, then widens those below their minimum again, and can
-    # overflow the terminal: when wrapping is needed, the widths are set here
+    # overflow the terminal: when wrapping is needed, the widths are set here (sum(widths) <= room)
     widths = _shared_out(widths, natural, room) if sum(natural) > room else [None] * len(header)
     table = Table()
     for i, name in enumerate(header):
@@ -53,13 +53,13 @@ def _table(console: Console, header: list[str], rows: list[list[str]],
 
 
 def _shared_out(least: list[int], natural: list[int], room: int) -> list[int]:
-    """Column widths from ``least`` up, one character at a time to each column still short of its
-    ``natural`` width, until the ``room`` is used."""
-    widths, spare = list(least), room - sum(least)
-    while spare > 0 and any(w < n for w, n in zip(widths, natural)):
-        for i, (width, most) in enumerate(zip(widths, natural)):
-            if spare and width < most:
-                widths[i], spare = width + 1, spare - 1
+    """Column widths from ``natural`` down to fit ``room``: one character at a time off the widest
+    column still above its ``least`` width, so narrow columns keep a line each."""
+    widths = list(natural)
+    for _ in range(sum(natural) - room):
+        widest = max((i for i, (width, most) in enumerate(zip(widths, least)) if width > most),
+                     key=lambda i: widths[i])
+        widths[widest] -= 1
     return widths
 
 
