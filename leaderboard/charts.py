@@ -45,10 +45,10 @@ def pareto_front(points: pd.DataFrame, cost: str, accuracy: str = "top1") -> pd.
 def cost_accuracy(points: pd.DataFrame, cost: str) -> alt.Chart:
     """Accuracy against cost, one point per method, the Pareto front as a step line."""
     front = pareto_front(points, cost).assign(front="Pareto front")
-    x = alt.X(f"{cost}:Q", title=AXES[cost], scale=_spread(points[cost]),
+    scale, ticks = _log_axis(points[cost])
+    x = alt.X(f"{cost}:Q", title=AXES[cost], scale=scale,
               # each label formatted alone: an axis format shares one prefix (0T, 0T, 0.1T, 1T)
-              axis=alt.Axis(values=_decades(points[cost]),
-                            labelExpr="datum.value == 0 ? '0' : format(datum.value, '~s')"))
+              axis=alt.Axis(values=ticks, labelExpr="datum.value == 0 ? '0' : format(datum.value, '~s')"))
     dots = alt.Chart(points).mark_circle(size=90).encode(
         x=x, y=alt.Y("top1:Q", title="mean top-1 over pairs"), color=alt.Color("method:N"),
         tooltip=["method:N", alt.Tooltip("top1:Q", format=".3f"), f"{cost}:Q", "hardware:N"])
@@ -57,24 +57,17 @@ def cost_accuracy(points: pd.DataFrame, cost: str) -> alt.Chart:
     return (line + dots).properties(height=320)
 
 
-def _spread(costs: pd.Series) -> alt.Scale:
-    """A log axis; where a method costs nothing (source-only trains nothing of its own) a
-    symmetric log one, since log(0) squeezed every point against the axis and dropped its ticks.
-    Its constant, a tenth of the least cost above zero, spreads the others as a log axis would."""
+def _log_axis(costs: pd.Series) -> tuple[alt.Scale, list[float]]:
+    """A log axis with ticks at the powers of ten the costs span (10G, 100G, 1T). Where a method
+    costs nothing (source-only trains nothing of its own), a symmetric log one with a tick at 0:
+    log(0) squeezed every point against the axis and dropped its ticks. Its constant, a tenth of
+    the least cost above zero, spreads the others as a log axis would."""
     costs = costs.dropna()
     positive = costs[costs > 0]
     if positive.empty:
-        return alt.Scale(type="linear")
-    if len(positive) == len(costs):
-        return alt.Scale(type="log")
-    return alt.Scale(type="symlog", constant=float(positive.min()) / 10)
-
-
-def _decades(costs: pd.Series) -> list[float]:
-    """Ticks at the powers of ten the costs span (and 0 where one is 0): 10G, 100G, 1T."""
-    costs = costs.dropna()
-    positive = costs[costs > 0]
-    if positive.empty:
-        return [0.0]
+        return alt.Scale(type="linear"), [0.0]
     low, high = math.floor(math.log10(positive.min())), math.ceil(math.log10(positive.max()))
-    return [0.0] * bool((costs <= 0).any()) + [10.0 ** k for k in range(low, high + 1)]
+    decades = [10.0 ** k for k in range(low, high + 1)]
+    if len(positive) == len(costs):
+        return alt.Scale(type="log"), decades
+    return alt.Scale(type="symlog", constant=float(positive.min()) / 10), [0.0, *decades]

@@ -648,12 +648,13 @@ def _summary(kind: str, names: list[str], shown: int = 6) -> str:
 
 
 def show(args) -> int:
+    from tlarena import preflight
     from tlarena.records import load_results
 
     if not args.results.is_dir():
         raise UsageError(f"no results directory {str(args.results)!r}; run `tlarena run --all` first")
     if args.output is not None:
-        _check_writable(args.output)
+        preflight.output_file(args.output)
     frame, problems = load_results(args.results)
     for problem in problems:
         errors.print(f"[yellow]warning:[/] {escape(problem)}", highlight=False)
@@ -674,14 +675,6 @@ def show(args) -> int:
     else:
         sys.stdout.write(text + ("\n" if not text.endswith("\n") else ""))
     return 0
-
-
-def _check_writable(path: Path) -> None:
-    """``--output``'s mistakes, said before the records are read."""
-    if path.is_dir():
-        raise UsageError(f"--output {str(path)!r} is a directory; give a file name in it")
-    if not path.parent.is_dir():
-        raise UsageError(f"--output {str(path)!r}: there is no directory {str(path.parent)!r}")
 
 
 def _opened(path: Path):

@@ -1,5 +1,5 @@
-"""`tlarena run`'s options checked before any work: a mistake is one line and exit status 2, never a
-grid of failed records or a traceback an hour in.
+"""`tlarena run`'s options (and `show --output`) checked before any work: a mistake is one line
+and exit status 2, never a grid of failed records or a traceback an hour in.
 
 The cheap checks (``options``) run before the plugins load; those that need the plugins or the
 data (``backbone``, ``shots``) run once the grid is known, still before its first run.
@@ -75,6 +75,14 @@ def results_folder(results: Path) -> None:
     except OSError as error:
         raise UsageError(f"--results {str(results)!r} is not writable "
                          f"({str(existing)!r}: {error.strerror})") from None
+
+
+def output_file(path: Path) -> None:
+    """``show --output`` can be a file there: not a folder, in a folder that exists."""
+    if path.is_dir():
+        raise UsageError(f"--output {str(path)!r} is a directory; give a file name in it")
+    if not path.parent.is_dir():
+        raise UsageError(f"--output {str(path)!r}: there is no directory {str(path.parent)!r}")
 
 
 def backbone(arena: Arena, name: str) -> None:
