@@ -82,3 +82,30 @@ def test_failed_runs_are_tried_again_unless_told_not_to(cli, tmp_path):
     assert "1 failed, 1 recorded" in again.out
     changed = [name for name, stamp in stamps.items() if (results / name).stat().st_mtime_ns != stamp]
     assert len(changed) == 1
+
+
+def test_a_built_target_that_is_not_what_it_promises_fails_its_runs_with_the_reason(cli, tmp_path):
+    # Regression: a UDA target whose test labels lay outside its classes was recorded ok at top-1 0,
+    # an empty test split was cached and broke every later load, and a builder that raised took a
+    # few-shot grid down with a traceback before any record was written.
+    results = tmp_path / "results"
+    pairs = ",".join(f"broken-builders-sound->broken-builders-{name}"
+                     for name in ("raises", "test-labels-shifted", "empty-test"))
+    result = cli("--plugin", "broken_builders", "run", "--methods", "source-only,fine-tune", "--pairs", pairs,
+                 "--settings", "uda,few-shot", "--results", str(results), *TINY, cwd=PLUGIN_FIXTURES)
+    records = [r for r in read_records(results)[0] if r.status != "n/a"]
+    assert result.code == 1 and "Traceback" not in result.err
+    assert len(records) == 6 and {r.status for r in records} == {"failed"}
+    assert {r.reason for r in records} == {
+        "BuildFailed: built dataset 'broken-builders-raises': its builder raised RuntimeError: the builder "
+        "exploded on purpose",
+        "BuildFailed: built dataset 'broken-builders-test-labels-shifted': its test split has labels "
+        "[10, 11, 12], which are not ids of its 10 classes (0 to 9)",
+        "BuildFailed: built dataset 'broken-builders-empty-test': its test split is empty"}
+
+
+def test_listing_a_suite_whose_builder_fails_says_why_in_its_row(cli):
+    result = cli("--plugin", "broken_builders", "list", "pairs", "--suite", "broken-builders", cwd=PLUGIN_FIXTURES)
+    assert result.code == 0, result.err
+    assert "build failed: its test split is empty" in " ".join(result.out.split())
+    assert "build failed: its builder raised RuntimeError" in " ".join(result.out.split())

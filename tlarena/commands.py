@@ -585,13 +585,15 @@ def _where(source) -> str:
 
 def _sizes(source, data_dir: Path | None) -> str:
     # Listing never downloads: a suite like DomainNet is tens of gigabytes.
-    from tlarena.data import DataUnavailable, load_split
+    from tlarena.data import BuildFailed, DataUnavailable, load_split
 
     try:
         return "/".join(str(len(load_split(source, split, data_dir=data_dir, download=False)))
                         for split in ("train", "test"))
     except DataUnavailable:
         return "not downloaded or imported yet"
+    except BuildFailed as error:
+        return f"build failed: {error.problem}"
 
 
 def data(args) -> int:

@@ -115,7 +115,7 @@ def shots(arena: Arena, pairs: Iterable[str], shots_per_class: int, data_dir: Pa
 def _pool_labels(target, data_dir: Path | None, transductive_uda: bool, build: bool) -> np.ndarray | None:
     """The labels of the target images few-shot draws from (``tlarena.partition.cut``), or None
     when the data is not here."""
-    from tlarena.data import DataUnavailable, load_split
+    from tlarena.data import BuildFailed, DataUnavailable, load_split
     from tlarena.data.hub import is_built
     from tlarena.pairs import BuiltDataset, MultiSource
     from tlarena.partition import Cut, Evaluation, evaluation_for
@@ -125,7 +125,7 @@ def _pool_labels(target, data_dir: Path | None, transductive_uda: bool, build: b
         return None
     try:
         labels = np.asarray(load_split(target, "train", data_dir=data_dir, download=False)["label"])
-    except DataUnavailable:
+    except (DataUnavailable, BuildFailed):   # a broken builder fails its pair's runs, with the reason
         return None
     if evaluation_for(target, True, transductive_uda) is Evaluation.HELD_OUT:
         labels = labels[Cut.of(labels).kept]

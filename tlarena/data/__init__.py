@@ -1,6 +1,7 @@
 """tlarena's data path, from a data source to batches on the device.
 
-- ``paths``: where data lives (the cache, the data dir's local copies) and ``DataUnavailable``;
+- ``paths``: where data lives (the cache, the data dir's local copies), ``DataUnavailable`` and
+  ``BuildFailed``;
 - ``hub``: a source's split as a ``datasets.Dataset``, from a local copy in the data dir or from
   the Hugging Face Hub;
 - ``columns``: the one form every split takes, ``image`` and ``label`` (our class ids);
@@ -16,9 +17,9 @@ import importlib
 
 # name -> the submodule that defines it, imported when first used (PEP 562): reading a path or
 # catching DataUnavailable must not import torch and datasets
-_EXPORTS = {"load_split": "hub", "DataUnavailable": "paths", "cache_root": "paths",
-            "dataset_dir": "paths", "BatchStream": "stream", "Draw": "stream", "ImageSpec": "tensors",
-            "SplitTensors": "tensors", "split_tensors": "tensors"}
+_EXPORTS = {"load_split": "hub", "DataUnavailable": "paths", "BuildFailed": "paths",
+            "cache_root": "paths", "dataset_dir": "paths", "BatchStream": "stream", "Draw": "stream",
+            "ImageSpec": "tensors", "SplitTensors": "tensors", "split_tensors": "tensors"}
 
 __all__ = sorted(_EXPORTS)
 

@@ -38,10 +38,11 @@ from typing import Iterator
 from urllib.parse import urlparse
 
 import datasets
+import numpy as np
 
 from tlarena import claims, phases
 from tlarena.data.columns import Columns, standardize
-from tlarena.data.paths import DATA_DIR_ENV, DataUnavailable, cache_root, dataset_dir
+from tlarena.data.paths import DATA_DIR_ENV, BuildFailed, DataUnavailable, cache_root, dataset_dir
 from tlarena.pairs import BuiltDataset, DataSource, HubDataset, MultiSource
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
@@ -108,12 +109,44 @@ def _built(source: BuiltDataset) -> datasets.DatasetDict:
 def _build(source: BuiltDataset, path: Path) -> None:
     tmp = path.with_name(path.name + f".tmp-{os.getpid()}")
     datasets.disable_progress_bars()  # tlarena's own progress bar is the one to watch
-    source.build().save_to_disk(str(tmp))
+    try:
+        built = source.build()
+    except Exception as error:   # a plugin's code: its pair's runs fail with this reason, the grid goes on
+        raise BuildFailed(source.name, f"its builder raised {type(error).__name__}: {error}") from error
+    _check_built(source, built)
+    built.save_to_disk(str(tmp))
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         os.replace(tmp, path)
     except OSError:  # a copy is there already (a claim taken over from a slow builder): as good as ours
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _check_built(source: BuiltDataset, built) -> None:
+    """Refuse a build that is not what ``BuiltDataset`` promises, before it is cached: a label
+    outside the classes would score as a wrong prediction (a UDA target's only labels are its test
+    labels), and an empty split would fail far from its cause."""
+    def refuse(problem: str):
+        raise BuildFailed(source.name, problem)
+
+    if not isinstance(built, datasets.DatasetDict):
+        refuse(f"its builder returned {type(built).__name__}, not a datasets.DatasetDict")
+    if absent := [split for split in ("train", "test") if split not in built]:
+        refuse(f"it has splits {sorted(built)}, and no {' or '.join(absent)}")
+    classes = len(source.classes)
+    for name in ("train", "test"):
+        split = built[name]
+        if absent := [column for column in ("image", "label") if column not in split.column_names]:
+            refuse(f"its {name} split has columns {split.column_names}, and no {' or '.join(absent)}")
+        if not len(split):
+            refuse(f"its {name} split is empty")
+        labels = np.asarray(split.select_columns(["label"]).with_format("arrow")[:]["label"]
+                            .to_numpy(zero_copy_only=False))
+        if not np.issubdtype(labels.dtype, np.integer):
+            refuse(f"its {name} split's labels are {labels.dtype}, not integer class ids")
+        if (wrong := np.unique(labels[(labels < 0) | (labels >= classes)])).size:
+            refuse(f"its {name} split has labels {wrong[:10].tolist()}, which are not ids of its "
+                   f"{classes} classes (0 to {classes - 1})")
 
 
 # --- the hub ---------------------------------------------------------------------------------

@@ -17,6 +17,15 @@ class DataUnavailable(RuntimeError):
     """A dataset could not be loaded; the message names it, what was tried and how to provide it."""
 
 
+class BuildFailed(RuntimeError):
+    """A built dataset's builder raised, or made something other than what ``BuiltDataset``
+    promises; ``problem`` says what, without the dataset's name."""
+
+    def __init__(self, name: str, problem: str):
+        super().__init__(f"built dataset {name!r}: {problem}")
+        self.problem = problem
+
+
 def cache_root() -> Path:
     return Path(os.environ.get("TLARENA_CACHE", Path.home() / ".cache" / "tlarena"))
 
