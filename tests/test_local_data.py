@@ -195,3 +195,28 @@ def test_idx_images_without_their_labels_file_are_refused(tmp_path):
 
     with pytest.raises(ValueError, match="labels file"):
         import_data("idx", "ylecun/mnist", {"train": [images]}, tmp_path / "data")
+
+
+@pytest.mark.parametrize("format, given, says", [
+    ("idx", "missing.gz", "--split train: no file {tmp}/missing.gz"),
+    ("idx", ".", "--split train: {tmp} is a folder; idx reads IDX files, an images file and its labels file"),
+    ("imagefolder", "x.h5", "--split train: {tmp}/x.h5 is a file; imagefolder reads folders <class>/*.png|jpg"),
+    ("hdf5", "x.npz", "{tmp}/x.npz: not an HDF5 file"),
+    ("npz", "x.h5", "{tmp}/x.h5: not an npz archive"),
+    ("npz", "x.npy", "{tmp}/x.npy: a single .npy array, not an npz archive"),
+    ("idx", "truncated.gz", "{tmp}/truncated.gz: not a readable IDX file"),
+])
+def test_a_path_that_is_not_what_the_format_reads_is_one_line_and_exit_2(cli, tmp_path, format, given, says):
+    # Regression: a folder given to idx, a missing file, or a file of another format ended in a
+    # traceback (IsADirectoryError), h5py's or numpy's own words (numpy's suggesting allow_pickle).
+    np.savez(tmp_path / "x.npz", images=np.zeros((1, 2, 2), np.uint8), labels=np.array([0]))
+    np.save(tmp_path / "x.npy", np.zeros(3))
+    with h5py.File(tmp_path / "x.h5", "w") as handle:
+        handle["data"], handle["target"] = np.zeros((1, 4)), np.zeros(1)
+    (tmp_path / "truncated.gz").write_bytes(gzip.compress(bytes(64))[:12])
+
+    result = cli("--data-dir", str(tmp_path / "data"), "data", "import", format, "--hub-id", "acme/blobs",
+                 "--split", f"train={tmp_path / given}")
+
+    assert result.code == 2 and "Traceback" not in result.err
+    assert says.format(tmp=tmp_path) in result.err and not (tmp_path / "data").exists()

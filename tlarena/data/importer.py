@@ -83,6 +83,7 @@ def import_data(format: str, hub_id: str, splits: Mapping[str, Sequence[str | os
     if domains and format != "imagefolder":
         raise ValueError(f"{hub_id} selects domains by its {', '.join(domains)} column: import it from "
                          f"image folders <domain>/<class>/*.jpg (format imagefolder), not {format}")
+    _check_paths(format, splits)
     out = dataset_dir(data_dir, hub_id, config)
     if out.exists() and not overwrite:
         raise FileExistsError(f"{out} exists; pass overwrite=True (--overwrite) to replace it")
@@ -157,6 +158,24 @@ def parse_splits(arguments: Iterable[str]) -> dict[str, list[str]]:
     return splits
 
 
+# what each format reads from a PATH
+READS = {"idx": "IDX files, an images file and its labels file", "hdf5": "an HDF5 file",
+         "npz": "an npz archive", "imagefolder": "folders <class>/*.png|jpg"}
+
+
+def _check_paths(format: str, splits: Mapping[str, Sequence[str | os.PathLike]]) -> None:
+    """Every PATH is there and is a file or a folder as the format reads, before anything is read."""
+    folders = format == "imagefolder"
+    for name, paths in splits.items():
+        for given in paths:
+            path = Path(str(given).partition("::")[0] if format == "hdf5" else given)
+            if not path.exists():
+                raise FileNotFoundError(f"--split {name}: no {'folder' if folders else 'file'} {path}")
+            if path.is_dir() != folders:
+                raise ValueError(f"--split {name}: {path} is a {'folder' if path.is_dir() else 'file'}; "
+                                 f"{format} reads {READS[format]}")
+
+
 # --- readers: each returns (images, labels, a description of what was read) --------------------
 
 def _read_idx(paths: list[Path], split: str):
@@ -181,8 +200,11 @@ def _open(path: Path) -> bytes:
     with open(path, "rb") as handle:
         head = handle.read(2)
     opener = gzip.open if head == b"\x1f\x8b" else open
-    with opener(path, "rb") as handle:
-        return handle.read()
+    try:
+        with opener(path, "rb") as handle:
+            return handle.read()
+    except (OSError, EOFError) as error:   # a truncated or corrupt gzip
+        raise ValueError(f"{path}: not a readable IDX file ({error})") from None
 
 
 def _read_hdf5(paths: list[Path], split: str):
@@ -191,7 +213,11 @@ def _read_hdf5(paths: list[Path], split: str):
     images, labels = [], []
     for given in paths:
         path, _, group = str(given).partition("::")
-        with h5py.File(path, "r") as handle:
+        try:
+            handle = h5py.File(path, "r")
+        except OSError as error:
+            raise ValueError(f"{path}: not an HDF5 file ({error})") from None
+        with handle:
             prefix = group or split
             node = handle[prefix] if prefix in handle else handle
             if "data" not in node or "target" not in node:
@@ -210,7 +236,15 @@ def _read_hdf5(paths: list[Path], split: str):
 def _read_npz(paths: list[Path], split: str):
     images, labels = [], []
     for path in paths:
-        with np.load(path) as archive:
+        try:
+            archive = np.load(path)   # never with pickles: a file that needs them is refused
+        except OSError as error:
+            raise ValueError(f"{path}: not a readable npz archive ({error})") from None
+        except ValueError:            # numpy took it for a pickle: what it says would mislead here
+            raise ValueError(f"{path}: not an npz archive") from None
+        if not isinstance(archive, np.lib.npyio.NpzFile):
+            raise ValueError(f"{path}: a single .npy array, not an npz archive with 'images' and 'labels'")
+        with archive:
             if "images" not in archive or "labels" not in archive:
                 raise ValueError(f"{path}: expected arrays 'images' and 'labels', found {archive.files}")
             images.append(_to_uint8(archive["images"]))
