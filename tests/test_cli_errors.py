@@ -25,9 +25,11 @@ def test_empty_item_in_a_list_is_refused(cli):
     assert result.code == 2 and "empty item" in result.err
 
 
-def test_bad_seeds_are_refused(cli):
-    result = cli("run", "--all", "--seeds", "0,one")
-    assert result.code == 2 and "--seeds takes whole numbers" in result.err
+@pytest.mark.parametrize("seeds", ["0,one", "-1", f"0,{2**32}"])
+def test_bad_seeds_are_refused(cli, tmp_path, seeds):
+    # Regression: -1 and 2**32 passed, and every run of the grid failed in numpy's seeding.
+    result = cli("run", "--all", "--seeds", seeds, "--dry-run", "--results", str(tmp_path / "results"))
+    assert result.code == 2 and "--seeds takes whole numbers from 0 to 4294967295" in result.err
 
 
 def test_unknown_suite_is_refused(cli):

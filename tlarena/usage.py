@@ -17,11 +17,18 @@ def csv_items(text: str) -> list[str]:
     return items
 
 
+MAX_SEED = 2**32 - 1   # numpy's global seed takes no more (and no negative one)
+
+
 def seed_list(text: str) -> list[int]:
     try:
-        return [int(s) for s in csv_items(text)]
+        seeds = [int(s) for s in csv_items(text)]
     except ValueError:
-        raise UsageError(f"--seeds takes whole numbers separated by commas, e.g. 0,1,2; got {text!r}")
+        seeds = [-1]
+    if not all(0 <= seed <= MAX_SEED for seed in seeds):
+        raise UsageError(f"--seeds takes whole numbers from 0 to {MAX_SEED} separated by commas, "
+                         f"e.g. 0,1,2; got {text!r}")
+    return seeds
 
 
 def pair_names(text: str) -> list[str]:
