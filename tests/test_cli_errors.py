@@ -155,3 +155,13 @@ def test_show_output_where_no_file_can_be_written_is_refused_before_any_work(cli
     results = synthetic.write(tmp_path / "results", [synthetic.record("fine-tune", "p->q", 0)])
     result = cli("show", "--results", str(results), "--format", "csv", "--output", str(tmp_path / where))
     assert result.code == 2 and says in result.err and "Traceback" not in result.err
+
+
+def test_an_option_is_never_taken_for_a_longer_one_it_begins(cli, tmp_path, capsys):
+    # Regression: `show --pairs X` was read as `--pairs-file X` (argparse's abbreviations), so a
+    # user filtering by pair got the whole board and exit 0.
+    tmp_path.joinpath("results").mkdir()
+    with pytest.raises(SystemExit) as exited:
+        cli("show", "--results", str(tmp_path / "results"), "--pairs", "synth-digits->uci-digits")
+    assert exited.value.code == 2
+    assert "unrecognized arguments: --pairs synth-digits->uci-digits" in capsys.readouterr().err

@@ -67,13 +67,15 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--pairs-file", action="append", type=Path, default=argparse.SUPPRESS,
                         metavar="FILE", help="pairs declared in TOML: image folders or hub datasets, "
                                              "no Python (repeatable; see README, Your own data)")
+    # No abbreviations: `show --pairs X` would otherwise be taken for `--pairs-file X`.
     parser = argparse.ArgumentParser(prog="tlarena", description=__doc__, parents=[common],
-                                     formatter_class=_DefaultsFormatter)
+                                     formatter_class=_DefaultsFormatter, allow_abbrev=False)
     parser.add_argument("--version", action="version", version=f"tlarena {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     def command(name: str, **kwargs) -> argparse.ArgumentParser:
-        return commands.add_parser(name, parents=[common], formatter_class=_DefaultsFormatter, **kwargs)
+        return commands.add_parser(name, parents=[common], formatter_class=_DefaultsFormatter,
+                                   allow_abbrev=False, **kwargs)
 
     run = command("run", help="run the grid and record every run", epilog=exit_codes.HELP)
     run.add_argument("--all", action="store_true", help="every method and pair of the suite")
@@ -173,15 +175,15 @@ def _parser() -> argparse.ArgumentParser:
     data = command("data", help="bring local dataset files into the --data-dir layout; check what is here")
     data_commands = data.add_subparsers(dest="data_command", required=True)
     importer = data_commands.add_parser("import", parents=[common], formatter_class=_DefaultsFormatter,
-                                        help="convert idx / hdf5 / npz / image folders")
+                                        allow_abbrev=False, help="convert idx / hdf5 / npz / image folders")
     importer.add_argument("format", choices=["idx", "hdf5", "npz", "imagefolder"])
     importer.add_argument("--hub-id", required=True, help="the hub dataset this copy stands in for")
     importer.add_argument("--split", action="append", required=True, metavar="NAME=PATH[,PATH]")
     importer.add_argument("--config", help="the hub dataset's config, if it has several")
     importer.add_argument("--overwrite", action="store_true")
     check = data_commands.add_parser("check", parents=[common], formatter_class=_DefaultsFormatter,
-                                     help="which datasets the suites need, where each is, its rows and "
-                                          "fingerprint")
+                                     allow_abbrev=False, help="which datasets the suites need, where each "
+                                                              "is, its rows and fingerprint")
     check.add_argument("--suite", help="only this suite's datasets")
     return parser
 
