@@ -88,6 +88,22 @@ def test_an_unreadable_image_is_named_before_any_run(cli, offline, tmp_path):
     assert ran.code == 2 and "broken.jpg" in ran.err and not (tmp_path / "results").exists()
 
 
+def test_a_class_folder_without_images_is_named_before_any_run(cli, offline, tmp_path):
+    # Regression: a class folder whose files were all of a kind not read (here .heic) vanished from
+    # both sides without a word, and the pair ran with one class fewer.
+    photo_folder(tmp_path / "studio", classes=("cat", "dog", "bird"))
+    photo_folder(tmp_path / "phone", classes=("cat", "dog", "bird"))
+    for side in ("studio", "phone"):
+        for image in (tmp_path / side / "bird").iterdir():
+            image.rename(image.with_suffix(".heic"))
+
+    ran = cli("run", "--source-folder", str(tmp_path / "studio"), "--target-folder", str(tmp_path / "phone"),
+              *TINY_RUN, "--results", str(tmp_path / "results"))
+
+    assert ran.code == 2 and not (tmp_path / "results").exists()
+    assert "class folders ['bird'] hold no image files" in ran.err
+
+
 def test_a_folder_with_train_and_test_folders_keeps_its_own_test_split(tmp_path):
     photo_folder(tmp_path / "lab" / "train")
     photo_folder(tmp_path / "lab" / "test", per_class=2)

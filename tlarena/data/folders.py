@@ -83,15 +83,21 @@ def _classified(split: Path) -> tuple[tuple[str, str], ...]:
     if loose:
         raise FolderError(f"{split} holds images outside any class folder (e.g. {loose[0]}); put each "
                           f"image in {split}/<class>/")
-    found = []
+    found, empty = [], []
     for class_folder in _subfolders(split):
+        before = len(found)
         for parent, folders, names in os.walk(class_folder, followlinks=True):
             folders[:] = sorted(f for f in folders if not f.startswith("."))
             found += [(os.path.join(parent, name), class_folder.name) for name in sorted(names)
                       if Path(name).suffix.lower() in IMAGE_SUFFIXES and not name.startswith(".")]
+        if len(found) == before:
+            empty.append(class_folder.name)
     if not found:
         raise FolderError(f"{split} holds no images in class folders (layout: {split}/<class>/*.jpg, "
                           f"image files ending in {', '.join(IMAGE_SUFFIXES)})")
+    if empty:   # a class whose images are all in a format not read here would otherwise vanish
+        raise FolderError(f"{split}: class folders {empty} hold no image files (ending in "
+                          f"{', '.join(IMAGE_SUFFIXES)}); add images or remove the folders")
     return tuple(found)
 
 
