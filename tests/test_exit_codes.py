@@ -69,3 +69,36 @@ def test_run_help_documents_every_exit_status(cli, capsys):
         cli("run", "--help")
     out = capsys.readouterr().out
     assert all(f"\n  {code} " in out for code in (0, 1, 2, 130))
+
+
+def test_the_run_header_and_failure_reasons_wrap_at_80_columns_with_no_trailing_blanks(tmp_path, monkeypatch, capsys):
+    # Regression: rich wrapped them at 80 columns leaving a blank at the end of every broken line,
+    # and the header read "1 methods × 1 pairs × 1 settings × 1 seeds".
+    import sys
+
+    from rich.console import Console
+
+    from tlarena import commands
+    from tlarena.cli import main
+    from tlarena.executors import Isolated
+
+    reason = ("BuildFailed: built dataset 'broken-builders-test-labels-shifted': its test split has labels "
+              "[10, 11, 12], which are not ids of its 10 classes (0 to 9)")
+
+    def results(self, specs, start):
+        for spec in specs:
+            if start(spec):
+                yield spec, RunRecord(spec, "failed", reason), []
+
+    monkeypatch.setattr(Isolated, "results", results)
+    monkeypatch.setattr(commands, "console", Console(file=sys.stdout, width=80, color_system=None))
+    monkeypatch.setattr(commands, "errors", Console(file=sys.stderr, width=80, color_system=None))
+    code = main(["run", "--methods", "fine-tune", "--pairs", "uci-digits->uci-digits-rotated", "--settings",
+                 "supervised", "--seeds", "0", "--results", str(tmp_path / "results")])
+    out, err = capsys.readouterr()
+
+    header, failure = out[:out.index("[1/1]")], err[err.index("1 run failed:"):]
+    assert code == 1 and "tlarena: 1 run (1 method × 1 pair × 1 setting × 1 seed)" in " ".join(header.split())
+    assert " ".join(failure.split()).startswith(f"1 run failed: {reason} (each run's record under")
+    lines = (header + failure).splitlines()
+    assert all(len(line) <= 80 and line == line.rstrip() for line in lines), lines

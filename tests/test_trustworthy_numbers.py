@@ -98,7 +98,7 @@ def test_the_grid_line_counts_the_configurations_it_draws(cli, tmp_path):
     result = cli("run", "--methods", "fine-tune", "--pairs", "uci-digits->synth-letters", "--hparam-samples", "3",
                  "--seeds", "0,1", "--dry-run", "--results", str(tmp_path))
 
-    assert "tlarena: 6 runs (1 methods × 1 pairs × each pair's settings × 2 seeds × up to 3 configurations)" in result.out
+    assert "tlarena: 6 runs (1 method × 1 pair × each pair's settings × 2 seeds × up to 3 configurations)" in result.out
 
 
 def test_hp_sets_one_hyperparameter_by_hand(cli, tmp_path):

@@ -173,8 +173,8 @@ def run(args) -> int:
                       transductive_uda=transductive)
         few_shot = {spec.pair for spec in specs if spec.setting == Setting.FEW_SHOT.value and spec.pair in names}
         shots += [(sorted(few_shot), suite_budget.shots)] if few_shot else []
-        console.print(Text(f"{suite.name or 'pairs'}: {backbone.name}, weights {backbone.weights}, "
-                           f"{_budget_text(suite_budget)}"))
+        console.print(terminal.paragraph(f"{suite.name or 'pairs'}: {backbone.name}, weights {backbone.weights}, "
+                                         f"{_budget_text(suite_budget)}", console.width))
     # missing data first, once per dataset; then the shots against the data that is there
     try:
         preflight.data(arena, specs, args.results, args.data_dir, retry=not args.no_retry, rerun=args.rerun)
@@ -185,16 +185,17 @@ def run(args) -> int:
         errors.print(f"[yellow]warning:[/] a real run would stop here: {escape(str(missing))}", highlight=False)
     for few_shot, count in shots:
         preflight.shots(arena, few_shot, count, args.data_dir, transductive, build=not args.dry_run)
-    setting_count = f"{len(settings)} settings" if settings else "each pair's settings"
+    setting_count = terminal.counted(len(settings), "setting") if settings else "each pair's settings"
     # what each run will record (on CPU a worker's share of the cores), so that the estimates
     # below find the runs recorded on this hardware
     threads = worker_threads(args.workers, args.threads) if args.executor == "local" else args.threads
     hardware = device_name(device, threads if device.type == "cpu" else None)
     # a method without a search space runs its defaults alone, hence "up to"
     configs = f" × up to {args.hparam_samples} configurations" if args.hparam_samples > 1 else ""
-    console.print(f"tlarena: {len(specs)} runs ({len(methods)} methods × {len(pairs)} pairs × "
-                  f"{setting_count} × {len(seed_list(args.seeds))} seeds{configs}) on {hardware} "
-                  f"→ {args.results}/", highlight=False)
+    grid_size = " × ".join([terminal.counted(len(methods), "method"), terminal.counted(len(pairs), "pair"),
+                            setting_count, terminal.counted(len(seed_list(args.seeds)), "seed")])
+    console.print(terminal.paragraph(f"tlarena: {terminal.counted(len(specs), 'run')} ({grid_size}{configs}) "
+                                     f"on {hardware} → {args.results}/", console.width))
     if args.dry_run:
         return _dry_run(args, arena, specs, hardware)
     statuses: Counter = Counter()
@@ -278,8 +279,9 @@ def _suite_groups(arena: Arena, pairs: list[str]) -> list[tuple]:
 
 def _budget_text(budget) -> str:
     source = f", source model {budget.source_steps}" if budget.source_steps else ""
-    return (f"{budget.steps} steps{source}, batch {budget.batch_size}, {budget.eval_points} evaluations, "
-            f"{budget.shots} shots in few-shot")
+    return (f"{terminal.counted(budget.steps, 'step')}{source}, batch {budget.batch_size}, "
+            f"{terminal.counted(budget.eval_points, 'evaluation')}, {terminal.counted(budget.shots, 'shot')} "
+            f"in few-shot")
 
 
 def _executor_options(args, arena: Arena) -> dict[str, str]:
@@ -391,11 +393,14 @@ def _print_failures(frame: pd.DataFrame, results) -> None:
     failed = frame[frame["status"].isin(["failed", "diverged", "timed-out"])]
     reasons = failed["reason"].fillna("(no reason recorded)")
     for first_line, runs in reasons.groupby(reasons.str.split("\n").str[0]):
-        errors.print(f"[red]{len(runs)} {'run' if len(runs) == 1 else 'runs'} failed:[/] "
-                     f"{escape(runs.iloc[0])}", highlight=False)
+        prefix = f"{terminal.counted(len(runs), 'run')} failed:"
+        lines = [terminal.paragraph(line, errors.width, hanging="  ")
+                 for line in f"{prefix} {runs.iloc[0]}".splitlines()]
+        lines[0].stylize("red", 0, len(prefix))
+        errors.print(Text("\n").join(lines))
     if len(failed):
-        errors.print(f"(each run's record under {results}/ holds its reason and traceback)",
-                     highlight=False)
+        errors.print(terminal.paragraph(f"(each run's record under {results}/ holds its reason and "
+                                        f"traceback)", errors.width))
 
 
 def _print_board(frame: pd.DataFrame, cells: bool, selection: str = DEFAULT,

@@ -67,6 +67,11 @@ def _longest(text: str, whole: bool) -> int:
     return len(text) if whole else max((len(word) for word in text.split()), default=0)
 
 
+def counted(count: int, noun: str) -> str:
+    """``1 seed``, ``3 seeds``: what a person writes (the nouns here take an s)."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def paragraph(text: str, columns: int, indent: str = "", hanging: str | None = None) -> Text:
     """``text`` wrapped to ``columns`` at spaces, its first line after ``indent``, the others after
     ``hanging`` (default: the same): names (``importance-resampling``) are never split, and no
