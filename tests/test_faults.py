@@ -109,3 +109,13 @@ def test_listing_a_suite_whose_builder_fails_says_why_in_its_row(cli):
     assert result.code == 0, result.err
     assert "build failed: its test split is empty" in " ".join(result.out.split())
     assert "build failed: its builder raised RuntimeError" in " ".join(result.out.split())
+
+
+def test_a_build_failure_pickles_back_whole_from_a_worker():
+    import pickle
+
+    from tlarena.data import BuildFailed
+
+    again = pickle.loads(pickle.dumps(BuildFailed("broken-builders-empty-test", "its test split is empty")))
+    assert str(again) == "built dataset 'broken-builders-empty-test': its test split is empty"
+    assert again.problem == "its test split is empty"

@@ -22,8 +22,11 @@ class BuildFailed(RuntimeError):
     promises; ``problem`` says what, without the dataset's name."""
 
     def __init__(self, name: str, problem: str):
-        super().__init__(f"built dataset {name!r}: {problem}")
-        self.problem = problem
+        super().__init__(name, problem)   # both in args: it pickles back whole from a worker
+        self.name, self.problem = name, problem
+
+    def __str__(self) -> str:
+        return f"built dataset {self.name!r}: {self.problem}"
 
 
 def cache_root() -> Path:
