@@ -13,7 +13,7 @@ OFFICE_HOME = "office-home-art->office-home-clipart"
 def planned(monkeypatch):
     """The specs a dry run would report."""
     specs = []
-    monkeypatch.setattr(commands, "_dry_run", lambda args, arena, grid, hardware: specs.extend(grid) or 0)
+    monkeypatch.setattr(commands, "_dry_run", lambda args, arena, grid, *recorded: specs.extend(grid) or 0)
     return specs
 
 

@@ -136,11 +136,11 @@ def run(args) -> int:
     from tlarena import exit_codes
     from tlarena.backbones import parse_weights
     from tlarena.environment import device_name, find_device
-    from tlarena.executors import run_grid, worker_threads
+    from tlarena.executors import RETRIED, run_grid, worker_threads
     from tlarena.grid import grid
     from tlarena.grid_progress import GridProgress
     from tlarena.models import resolve_backbone
-    from tlarena.records import load_results
+    from tlarena.records import load_results, recorded
     from tlarena.settings import Setting, parse_setting
 
     try:
@@ -175,10 +175,13 @@ def run(args) -> int:
         shots += [(sorted(few_shot), suite_budget.shots)] if few_shot else []
         console.print(terminal.paragraph(f"{suite.name or 'pairs'}: {backbone.name}, weights {backbone.weights}, "
                                          f"{_budget_text(suite_budget)}", console.width))
+    # the results folder read once: what is done (the checks skip it) and how long runs took here
+    held = recorded(args.results)
+    done = set() if args.rerun else held.finished(() if args.no_retry else RETRIED)
     # missing data first, once per dataset; then the shots against the data that is there
     try:
-        preflight.data(arena, specs, args.results, args.data_dir, retry=not args.no_retry, rerun=args.rerun)
-        preflight.weights(arena, specs, args.results, retry=not args.no_retry, rerun=args.rerun)
+        preflight.data(arena, specs, done, args.data_dir)
+        preflight.weights(arena, specs, done)
     except UsageError as missing:
         if not args.dry_run:
             raise
@@ -197,11 +200,11 @@ def run(args) -> int:
     console.print(terminal.paragraph(f"tlarena: {terminal.counted(len(specs), 'run')} ({grid_size}{configs}) "
                                      f"on {hardware} → {args.results}/", console.width))
     if args.dry_run:
-        return _dry_run(args, arena, specs, hardware)
+        return _dry_run(args, arena, specs, hardware, held.records, done)
     statuses: Counter = Counter()
     warnings: list[str] = []
     with GridProgress(console, specs, args.results, args.workers,
-                      _estimates(args, arena, specs, hardware)) as shown:
+                      _estimates(arena, specs, hardware, held.records)) as shown:
         executor = _executor(args, arena, device, executor_options, shown.phase)
 
         def report(spec, status):
@@ -246,12 +249,10 @@ def _check_names(args, listing: dict) -> None:
         _check_suite(suites, args.suite)
 
 
-def _estimates(args, arena: Arena, specs: list, hardware: str) -> dict[str, float | None]:
+def _estimates(arena: Arena, specs: list, hardware: str, records: list) -> dict[str, float | None]:
     """Each spec's expected wall time from runs recorded on this hardware (``tlarena.plan``)."""
     from tlarena.plan import plan
-    from tlarena.records import read_records
 
-    records = read_records(args.results)[0] if args.results.is_dir() else []
     return plan(specs, set(), records, hardware, _not_applicable(arena)).seconds
 
 
@@ -322,16 +323,12 @@ def _executor(args, arena: Arena, device, options: dict[str, str], on_phase):
         raise UsageError(str(error).splitlines()[0])
 
 
-def _dry_run(args, arena: Arena, specs: list, hardware: str) -> int:
-    """The grid, what is recorded, what is left and how long it should take; nothing is run."""
-    from tlarena.executors import RETRIED
+def _dry_run(args, arena: Arena, specs: list, hardware: str, records: list, done: set[str]) -> int:
+    """The grid, what is recorded (``done``), what is left and how long it should take, from the
+    ``records`` here; nothing is run."""
     from tlarena.plan import HOW, duration, plan
-    from tlarena.records import finished_keys, read_records
 
-    here = args.results.is_dir()
-    records = read_records(args.results)[0] if here else []
-    recorded = set() if args.rerun or not here else finished_keys(args.results, () if args.no_retry else RETRIED)
-    grid_plan = plan(specs, recorded, records, hardware, _not_applicable(arena), _live_claims(args.results))
+    grid_plan = plan(specs, done, records, hardware, _not_applicable(arena), _live_claims(args.results))
     left = grid_plan.left
     claimed = sum(spec.key in grid_plan.claimed for spec in left)
     console.print(f"dry run: nothing is run or written. {len(specs) - len(left)} recorded, {len(left)} "

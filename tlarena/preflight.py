@@ -132,18 +132,14 @@ def _pool_labels(target, data_dir: Path | None, transductive_uda: bool, build: b
     return labels
 
 
-def data(arena: Arena, specs: list, results: Path, data_dir: Path | None, retry: bool = True,
-         rerun: bool = False) -> None:
-    """Every dataset the runs left to do will read is here (a folder, the data dir, the hub cache)
-    or can be downloaded; one line per missing dataset otherwise, before a record is written.
-    Runs already recorded and runs that cannot apply (n/a) read no data."""
+def data(arena: Arena, specs: list, done: set[str], data_dir: Path | None) -> None:
+    """Every dataset the runs left to do (not in ``done``, the keys recorded) will read is here (a
+    folder, the data dir, the hub cache) or can be downloaded; one line per missing dataset
+    otherwise, before a record is written. Runs that cannot apply (n/a) read no data."""
     from tlarena.data.check import missing
-    from tlarena.executors import RETRIED
     from tlarena.grid import incompatibility
-    from tlarena.records import finished_keys
     from tlarena.settings import Setting
 
-    done = finished_keys(results, RETRIED if retry else ()) if results.is_dir() and not rerun else set()
     pairs = {}
     for spec in specs:
         pair = arena.pairs.get(spec.pair)
@@ -156,18 +152,15 @@ def data(arena: Arena, specs: list, results: Path, data_dir: Path | None, retry:
         raise UsageError("\n".join([runs, *(f"  - {problem}" for problem in problems)]))
 
 
-def weights(arena: Arena, specs: list, results: Path, retry: bool = True, rerun: bool = False) -> None:
-    """Hub weights that the runs left to do start from are in the local caches or can be
-    downloaded; one line per model otherwise, before a record is written (Office-Home's default
-    ResNet-50 on a machine without the hub would otherwise fail every run of the suite)."""
+def weights(arena: Arena, specs: list, done: set[str]) -> None:
+    """Hub weights that the runs left to do (not in ``done``) start from are in the local caches or
+    can be downloaded; one line per model otherwise, before a record is written (Office-Home's
+    default ResNet-50 on a machine without the hub would otherwise fail every run of the suite)."""
     from tlarena.data.hub import _hub_online
-    from tlarena.executors import RETRIED
     from tlarena.grid import incompatibility
     from tlarena.models import resolve_backbone
-    from tlarena.records import finished_keys
     from tlarena.settings import Setting
 
-    done = finished_keys(results, RETRIED if retry else ()) if results.is_dir() and not rerun else set()
     models: dict[str, list[str]] = {}
     for spec in specs:
         method = arena.methods.get(spec.method)

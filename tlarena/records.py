@@ -183,13 +183,22 @@ def write_record(results: Path, record: RunRecord) -> Path:
 def read_records(results: Path, protocol: int | None = PROTOCOL) -> tuple[list[RunRecord], list[str]]:
     """The readable records of ``protocol`` (of every protocol with ``None``) under ``results``,
     and notes: one line per corrupt file (named, skipped), one per other protocol or schema."""
-    records, notes, others = [], [], Counter()
+    records, notes, _ = _scan(results, protocol)
+    return records, notes
+
+
+def _scan(results: Path, protocol: int | None = PROTOCOL) -> tuple[list[RunRecord], list[str], set[str]]:
+    """``read_records``, and the keys of records a newer tlarena wrote: every file parsed once
+    (a grid's start asks for both, and a results folder may hold 100,000 records)."""
+    records, notes, others, newer = [], [], Counter(), set()
     for path in sorted(Path(results).glob("*.json")):
         try:
             data = json.loads(path.read_text())
             schema = data.get("schema") if isinstance(data, dict) else None
             if isinstance(schema, int) and schema != SCHEMA:
                 others["an older schema" if schema < SCHEMA else "a newer schema (a newer tlarena)"] += 1
+                if schema > SCHEMA:
+                    newer.add(path.stem)
                 continue
             record = RunRecord.from_dict(data)
         except (ValueError, KeyError, TypeError, AttributeError, OSError) as error:
@@ -202,20 +211,40 @@ def read_records(results: Path, protocol: int | None = PROTOCOL) -> tuple[list[R
     for what, count in sorted(others.items()):
         notes.append(f"{count} records of {what} in {results} are not mixed with protocol "
                      f"{PROTOCOL}'s; `tlarena run --rerun` with the same options regenerates them")
-    return records, notes
+    return records, notes, newer
+
+
+@dataclass
+class Recorded:
+    """What a results folder holds, read once: its records of this protocol, and the keys of those
+    a newer tlarena wrote."""
+
+    records: list[RunRecord]
+    newer: set[str]
+
+    def finished(self, retried: tuple[str, ...] = ()) -> set[str]:
+        """The keys whose runs are done: every record but those whose status is in ``retried``,
+        and every record of a newer schema (an older tlarena never overwrites what it cannot read)."""
+        return {r.key for r in self.records if r.status not in retried} | self.newer
+
+
+def recorded(results: Path) -> Recorded:
+    """``results``' records, every file parsed once; nothing when there is no such folder."""
+    if not Path(results).is_dir():
+        return Recorded([], set())
+    records, _, newer = _scan(results)
+    return Recorded(records, newer)
 
 
 def recorded_keys(results: Path) -> set[str]:
     """Keys with a readable record; a corrupt file does not count, so its run is done again. A
     record of a newer schema counts as done: an older tlarena never overwrites what it cannot read."""
-    records, _ = read_records(results)
-    return {r.key for r in records} | newer_schema_keys(results)
+    return finished_keys(results)
 
 
 def finished_keys(results: Path, retried: tuple[str, ...] = ()) -> set[str]:
     """``recorded_keys`` less the records whose status is in ``retried``: their runs are done again."""
-    records, _ = read_records(results)
-    return {r.key for r in records if r.status not in retried} | newer_schema_keys(results)
+    return recorded(results).finished(retried)
 
 
 def newer_schema_keys(results: Path) -> set[str]:
