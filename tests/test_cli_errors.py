@@ -165,3 +165,26 @@ def test_an_option_is_never_taken_for_a_longer_one_it_begins(cli, tmp_path, caps
         cli("show", "--results", str(tmp_path / "results"), "--pairs", "synth-digits->uci-digits")
     assert exited.value.code == 2
     assert "unrecognized arguments: --pairs synth-digits->uci-digits" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("option, says", [
+    (("--port", "99999"), "--port 99999: a port is a number from 1 to 65535"),
+    (("--address", "nohost.invalid"), "--address 'nohost.invalid' is not a host name or an address"),
+    (("--port", "IN-USE"), "is in use on 127.0.0.1; give another with --port"),
+])
+def test_the_leaderboard_refuses_where_it_cannot_listen_before_starting(cli, tmp_path, monkeypatch, option, says):
+    # Regression: Streamlit stopped with an OverflowError traceback for --port 99999, and a port in
+    # use came after "leaderboard of results/ at http://127.0.0.1:8765".
+    import socket
+    import subprocess
+
+    started = []
+    monkeypatch.setattr(subprocess, "call", lambda *args, **kwargs: started.append(args) or 0)
+    (tmp_path / "results").mkdir()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        option = tuple(str(taken.getsockname()[1]) if value == "IN-USE" else value for value in option)
+        result = cli("leaderboard", "--results", str(tmp_path / "results"), *option)
+
+    assert result.code == 2 and says in result.err and "leaderboard of" not in result.out and not started

@@ -706,10 +706,13 @@ def leaderboard(args) -> int:
     import importlib.util
     import subprocess
 
+    from tlarena import preflight
+
     if importlib.util.find_spec("streamlit") is None:
         raise UsageError("the leaderboard needs Streamlit: pip install 'tlarena[leaderboard]'")
     if not args.results.is_dir():
         raise UsageError(f"no results directory {str(args.results)!r}; run `tlarena run --all` first")
+    preflight.listening(args.address, args.port)
     app = Path(importlib.util.find_spec("tlarena_leaderboard").origin).parent / "app.py"
     env = {**os.environ, "TLARENA_RESULTS": str(args.results.resolve()),
            "TLARENA_PLUGINS": ",".join(args.plugin)}

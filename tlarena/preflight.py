@@ -6,6 +6,7 @@ data (``backbone``, ``shots``) run once the grid is known, still before its firs
 """
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 from pathlib import Path
@@ -83,6 +84,27 @@ def output_file(path: Path) -> None:
         raise UsageError(f"--output {str(path)!r} is a directory; give a file name in it")
     if not path.parent.is_dir():
         raise UsageError(f"--output {str(path)!r}: there is no directory {str(path.parent)!r}")
+
+
+def listening(address: str, port: int) -> None:
+    """The leaderboard can listen at ``address:port``: a port number, free there, on an address of
+    this machine (Streamlit would otherwise stop with a traceback, or after our "at http://..." line)."""
+    import socket
+
+    if not 1 <= port <= 65535:
+        raise UsageError(f"--port {port}: a port is a number from 1 to 65535")
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in address else socket.AF_INET) as probe:
+            probe.bind((address, port))
+    except socket.gaierror:
+        raise UsageError(f"--address {address!r} is not a host name or an address this machine "
+                         f"knows") from None
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            raise UsageError(f"port {port} is in use on {address}; give another with --port") from None
+        if error.errno == errno.EADDRNOTAVAIL:
+            raise UsageError(f"--address {address} is not an address of this machine") from None
+        raise UsageError(f"cannot listen at {address}:{port}: {error.strerror}") from None
 
 
 def backbone(arena: Arena, name: str) -> None:
