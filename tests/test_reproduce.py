@@ -3,7 +3,7 @@ import json
 
 import torch
 
-from conftest import TINY
+from conftest import PLUGIN_FIXTURES, TINY
 
 from tlarena.environment import device_name
 from tlarena.records import read_records
@@ -73,3 +73,20 @@ def test_a_changed_record_is_reported_as_differing(cli, tmp_path):
 def test_reproducing_an_unknown_key_is_one_line_and_exit_2(cli, tmp_path):
     result = cli("reproduce", "0123456789abcdef0123", "--results", str(tmp_path))
     assert result.code == 2 and "no record '0123456789abcdef0123'" in result.err
+
+
+def test_a_record_of_a_method_no_plugin_here_registers_is_refused_with_what_to_load(cli, tmp_path):
+    # Regression: it "reproduced" as a failed run, with no reason, and exit 1.
+    results = tmp_path / "results"
+    cli("--plugin", "faulty_methods", "run", "--methods", "raises-in-step", "--pairs", "uci-digits->uci-digits-rotated",
+        "--settings", "supervised", "--results", str(results), *TINY, cwd=PLUGIN_FIXTURES)
+    (record,) = read_records(results)[0]
+
+    refused = cli("reproduce", record.key, "--results", str(results))
+    again = cli("--plugin", "faulty_methods", "reproduce", record.key, "--results", str(results))
+
+    assert refused.code == 2 and "unknown method 'raises-in-step'" in refused.err
+    assert "load the plugin that registers it (--plugin MODULE, or install it)" in refused.err
+    # loaded, it fails again as recorded, and says why
+    assert again.code == 0 and "identical" in again.out
+    assert "now failed: ValueError: training step exploded" in " ".join(again.out.split())

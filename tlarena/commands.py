@@ -729,9 +729,11 @@ def reproduce(args) -> int:
     """Run one recorded spec again and print the recorded metrics beside the new ones."""
     import torch
 
+    from tlarena import preflight
     from tlarena.environment import cpu_threads, device_name, find_device
     from tlarena.protocol import PROTOCOL
     from tlarena.records import RunRecord
+    from tlarena.registry import UnknownName
     from tlarena.runner import Runner
 
     path = Path(args.record)
@@ -749,7 +751,13 @@ def reproduce(args) -> int:
     except ValueError as error:
         raise UsageError(str(error))
     spec = old.spec
-    pair = arena.pairs.get(spec.pair)
+    try:   # what the record names but no plugin here registers is the user's to load, not a failed run
+        arena.methods.get(spec.method)
+        pair = arena.pairs.get(spec.pair)
+    except UnknownName as error:
+        raise UsageError(f"{error.args[0]}. The record names it: load the plugin that registers it "
+                         f"(--plugin MODULE, or install it)") from None
+    preflight.backbone(arena, spec.backbone)
     if (spec.source, spec.target) != (pair.source.reference(), pair.target.reference()):
         errors.print(f"[yellow]warning:[/] pair {escape(spec.pair)} now reads other data than when this was "
                      f"recorded; the recorded references are in the record's spec", highlight=False)
@@ -776,6 +784,8 @@ def reproduce(args) -> int:
     for name, before, after in rows:
         _add_row(table, name, before, after, "yes" if before == after else "NO")
     console.print(table)
+    if new.status != "ok" and new.reason:
+        console.print(terminal.paragraph(f"now {new.status}: {new.reason}", console.width))
     same = all(before == after for _, before, after in rows)
     console.print("identical" if same else "the reproduction differs from the record", highlight=False)
     return 0 if same else 1
