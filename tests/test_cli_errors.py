@@ -188,3 +188,20 @@ def test_the_leaderboard_refuses_where_it_cannot_listen_before_starting(cli, tmp
         result = cli("leaderboard", "--results", str(tmp_path / "results"), *option)
 
     assert result.code == 2 and says in result.err and "leaderboard of" not in result.out and not started
+
+
+@pytest.mark.parametrize("given, says", [
+    ("dann.lr=abc", "dann's lr is a number (its default is 0.01), not \"abc\""),
+    ("dann.lr=0", "dann's lr must be above 0"),
+    ("dann.weight_decay=-0.1", "dann's weight_decay must be 0 or more"),
+    ("dann.discriminator_width=2.5", "dann's discriminator_width is a whole number (its default is 1024), not 2.5"),
+    ("dann.trade_off=true", "dann's trade_off is a number (its default is 1.0), not true"),
+    ("dann.lrr=0.1", "unknown hyperparameter of dann 'lrr'. Did you mean 'lr'? It has discriminator_width, lr, "
+                     "trade_off, weight_decay."),
+])
+def test_a_hyperparameter_of_the_wrong_kind_or_range_is_refused_before_any_run(cli, tmp_path, no_runs, given, says):
+    # Regression: a rate of "abc", 0 or -1, and a width of 2.5 were accepted, and every run failed
+    # (or trained nothing) in the grid.
+    result = cli("run", "--methods", "dann", "--pairs", "synth-digits->uci-digits", "--settings", "uda",
+                 "--seeds", "0", "--hp", given, "--results", str(tmp_path / "results"))
+    assert result.code == 2 and says in result.err and not (tmp_path / "results").exists()

@@ -301,7 +301,7 @@ def _executor_options(args, arena: Arena) -> dict[str, str]:
     for key in options:
         if key not in executor.options:
             raise UsageError(unknown_message(f"option of executor {executor.name}", key, executor.options)
-                             .split(" (`tlarena list")[0] + f"; it takes {', '.join(executor.options) or 'none'}")
+                             .split(" (`tlarena list")[0] + f" It takes {', '.join(executor.options) or 'none'}.")
     return options
 
 
@@ -369,8 +369,8 @@ def _hp_overrides(arena: Arena, items: list[str], methods: list[str]) -> dict[st
             raise UsageError(f"--hp {item!r}: method {method_name!r} is not in this grid")
         if name not in method.hparams:
             raise UsageError(unknown_message(f"hyperparameter of {method_name}", name, method.hparams)
-                             .replace(f" (`tlarena list hyperparameter of {method_name}s` shows them all)",
-                                      f"; {method_name} has {', '.join(sorted(method.hparams)) or 'none'}"))
+                             .split(" (`tlarena list")[0]
+                             + f" It has {', '.join(sorted(method.hparams)) or 'none'}.")
         try:
             value = json.loads(text)
         except ValueError:
@@ -379,8 +379,35 @@ def _hp_overrides(arena: Arena, items: list[str], methods: list[str]) -> dict[st
         if isinstance(method.hparams[name], str) and isinstance(choices, list) and value not in choices:
             # a text hyperparameter with listed choices is categorical: refuse others before any run
             raise UsageError(f"--hp {item!r}: {method_name}'s {name} is one of {', '.join(map(str, choices))}")
+        if problem := _hp_problem(name, method.hparams[name], value):
+            raise UsageError(f"--hp {item!r}: {method_name}'s {name} {problem}")
         overrides.setdefault(method_name, {})[name] = value
     return overrides
+
+
+# the hyperparameters the harness itself reads, each a number in a range (a rate of 0 trains nothing)
+HARNESS_HPARAMS = {"lr": (lambda v: v > 0, "must be above 0"),
+                   "weight_decay": (lambda v: v >= 0, "must be 0 or more"),
+                   "momentum": (lambda v: 0 <= v < 1, "must be from 0 up to, not including, 1")}
+
+
+def _hp_problem(name: str, default, value) -> str | None:
+    """What is wrong with ``value`` for a hyperparameter whose default is ``default``, or None."""
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if name in HARNESS_HPARAMS:
+        in_range, rule = HARNESS_HPARAMS[name]
+        wanted, ok = "a number", number and in_range(value)
+        if number and not ok:
+            return rule
+    elif isinstance(default, bool):
+        wanted, ok = "true or false", isinstance(value, bool)
+    elif isinstance(default, int):    # a count: layers, rounds, a width
+        wanted, ok = "a whole number", number and isinstance(value, int)
+    elif isinstance(default, float):
+        wanted, ok = "a number", number
+    else:
+        return None
+    return None if ok else f"is {wanted} (its default is {json.dumps(default)}), not {json.dumps(value)}"
 
 
 def _print_failures(frame: pd.DataFrame, results) -> None:
