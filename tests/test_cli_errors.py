@@ -205,3 +205,35 @@ def test_a_hyperparameter_of_the_wrong_kind_or_range_is_refused_before_any_run(c
     result = cli("run", "--methods", "dann", "--pairs", "synth-digits->uci-digits", "--settings", "uda",
                  "--seeds", "0", "--hp", given, "--results", str(tmp_path / "results"))
     assert result.code == 2 and says in result.err and not (tmp_path / "results").exists()
+
+
+def test_a_data_dir_that_is_a_file_is_refused(cli, tmp_path, monkeypatch):
+    # Regression: every dataset was then reported missing "at FILE/owner__name", one by one.
+    (tmp_path / "data").write_text("")
+    monkeypatch.setenv("TLARENA_DATA_DIR", str(tmp_path / "data"))
+    result = cli("data", "check", "--suite", "digits")
+    assert result.code == 2 and f"the data dir '{tmp_path / 'data'}' (--data-dir or $TLARENA_DATA_DIR) is a " \
+                               f"file, not a folder" in result.err
+
+
+def test_a_dry_runs_missing_data_wraps_at_80_columns_under_each_dataset(tmp_path, monkeypatch, capsys):
+    # Regression: the warning wrapped from column 0 with blanks at the ends of its lines.
+    import sys
+
+    from rich.console import Console
+
+    from tlarena import commands
+    from tlarena.cli import main
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.chdir(tmp_path)   # short paths: a path longer than a line is never broken
+    monkeypatch.setattr(commands, "console", Console(file=sys.stdout, width=80, color_system=None))
+    monkeypatch.setattr(commands, "errors", Console(file=sys.stderr, width=80, color_system=None))
+    code = main(["--data-dir", "none", "run", "--pairs", "mnist-2000->usps-1800", "--methods", "source-only",
+                 "--dry-run", "--results", "results"])
+    err = capsys.readouterr().err
+    warning = err[err.index("warning: a real run would stop here"):].splitlines()
+
+    assert code == 0 and all(len(line) <= 80 and line == line.rstrip() for line in warning), warning
+    items = [line for line in warning if line.startswith("  - dataset ")]
+    assert len(items) == 2 and all(line.startswith(("  - dataset ", "    ")) for line in warning[2:])

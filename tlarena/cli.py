@@ -193,6 +193,9 @@ def main(argv: list[str] | None = None) -> int:
     args.plugin = getattr(args, "plugin", [])
     args.data_dir = data_dir_from(getattr(args, "data_dir", None))
     try:
+        if args.data_dir is not None and args.data_dir.exists() and not args.data_dir.is_dir():
+            raise UsageError(f"the data dir {str(args.data_dir)!r} (--data-dir or ${DATA_DIR_ENV}) is a "
+                             f"file, not a folder")
         from tlarena.commands import COMMANDS
         return COMMANDS[args.command](args)
     except (UsageError, UnknownName) as error:

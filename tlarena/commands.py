@@ -185,7 +185,11 @@ def run(args) -> int:
     except UsageError as missing:
         if not args.dry_run:
             raise
-        errors.print(f"[yellow]warning:[/] a real run would stop here: {escape(str(missing))}", highlight=False)
+        head, *items = f"warning: a real run would stop here: {missing}".splitlines()
+        lines = [terminal.paragraph(head, errors.width),
+                 *(terminal.paragraph(item, errors.width, hanging="    ") for item in items)]
+        lines[0].stylize("yellow", 0, len("warning:"))
+        errors.print(Text("\n").join(lines))
     for few_shot, count in shots:
         preflight.shots(arena, few_shot, count, args.data_dir, transductive, build=not args.dry_run)
     setting_count = terminal.counted(len(settings), "setting") if settings else "each pair's settings"
