@@ -140,6 +140,8 @@ def test_paired_comparison_counts_wins_ties_losses_and_gives_the_interval():
 
 def test_one_matched_run_is_not_a_test():
     assert not paired.compare([0.3]).tested
+    (board,), _ = _boards(synthetic.record("a", "p->q", 0, top1=0.8), synthetic.record("b", "p->q", 0, top1=0.7))
+    assert board.table.set_index("method").loc["b", overview.VERSUS] == "1 matched run"   # not "1 matched runs"
 
 
 def test_pareto_front_keeps_the_points_nothing_beats_on_cost_and_accuracy():

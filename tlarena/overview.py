@@ -191,7 +191,7 @@ def _versus(wide: pd.DataFrame, row: str, leader: str | None) -> dict:
         return {VERSUS: "leader", TIED: "leader"}
     result = paired.compare((wide[row] - wide[leader]).dropna() if row in wide else [])
     if not result.tested:
-        return {VERSUS: f"{result.runs} matched runs", TIED: "too few runs to test"}
+        return {VERSUS: f"{result.runs} matched run{'' if result.runs == 1 else 's'}", TIED: "too few runs to test"}
     interval = (f"{100 * result.mean_difference:+.1f} "
                 f"[{100 * result.low:+.1f}, {100 * result.high:+.1f}]")
     return {VERSUS: interval, TIED: "yes" if result.tied else "no"}
