@@ -119,3 +119,19 @@ def test_a_build_failure_pickles_back_whole_from_a_worker():
     again = pickle.loads(pickle.dumps(BuildFailed("broken-builders-empty-test", "its test split is empty")))
     assert str(again) == "built dataset 'broken-builders-empty-test': its test split is empty"
     assert again.problem == "its test split is empty"
+
+
+def test_a_method_whose_hyperparameters_a_record_cannot_hold_is_a_plugin_problem_not_a_crash(cli, tmp_path):
+    # Regression: a numpy float or a list among a plugin's hyperparameters stopped every grid with
+    # a TypeError traceback at its first spec; a rate given as text failed each run.
+    results = tmp_path / "results"
+    ran = cli("--plugin", "odd_hparams", "run", "--all", "--pairs", PAIR, "--settings", "supervised",
+              "--results", str(results), "--dry-run", *TINY, cwd=PLUGIN_FIXTURES)
+
+    problems = " ".join(ran.err.split())   # each plugin problem, a warning before the grid
+    assert "method 'numpy-rate': hyperparameter lr = np.float32(0.01) is a float32" in problems
+    assert "method 'text-rate': hyperparameter lr = '0.01' must be a number" in problems
+    assert "method 'list-widths': hyperparameter widths = [64, 32] is a list" in problems
+    planned = {row.split("│")[1].strip() for row in ran.out[ran.out.index("by method"):].splitlines()[3:]
+               if row.count("│") > 2}
+    assert ran.code == 0 and "fine-tune" in planned and not planned & {"numpy-rate", "text-rate", "list-widths"}

@@ -221,7 +221,25 @@ def validate_method(method, arena: Arena) -> str:
         raise RegistrationError(f"method {method.name!r}: phase_sees_source needs uses_source_data = True")
     if not (isinstance(method.unlabeled_ratio, int) and method.unlabeled_ratio >= 1):
         raise RegistrationError(f"method {method.name!r}: unlabeled_ratio must be a whole number >= 1")
+    _check_hparams(method)
     return _valid_name(method.name, "method")
+
+
+_PLAIN = (bool, int, float, str, type(None))   # what a record's JSON keeps as it was
+
+
+def _check_hparams(method) -> None:
+    """Hyperparameters go into every run's key and record as JSON: plain values only (a numpy
+    float or a list would stop the grid at its first spec), numbers where the harness reads them."""
+    if not (isinstance(method.hparams, dict) and all(isinstance(k, str) for k in method.hparams)):
+        raise RegistrationError(f"method {method.name!r}: hparams must be a dict of names to values")
+    for name, value in method.hparams.items():
+        if type(value) not in _PLAIN:   # a list would not hash into the spec either
+            raise RegistrationError(f"method {method.name!r}: hyperparameter {name} = {value!r} is a "
+                                    f"{type(value).__name__}; give a plain number, text or true/false")
+        if name in ("lr", "weight_decay", "momentum") and type(value) not in (int, float):
+            raise RegistrationError(f"method {method.name!r}: hyperparameter {name} = {value!r} must be a "
+                                    f"number: the harness's optimizer reads it")
 
 
 def _known_augmentations(arena: Arena, names, who: str) -> None:

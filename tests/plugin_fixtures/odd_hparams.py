@@ -1,0 +1,40 @@
+"""Methods whose hyperparameters cannot go into a record as they are: a numpy float, a rate given
+as text, a list."""
+import numpy as np
+import torch.nn.functional as F
+
+import tlarena
+from tlarena import Setting
+
+
+class _FineTune(tlarena.TransferMethod):
+    """Fine-tuning, for the registration checks. Paper: none (a test fixture)."""
+
+    family = "parameter transfer"
+    paper = "none (a test fixture)"
+    settings = frozenset({Setting.SUPERVISED})
+
+    def training_step(self, batch: tlarena.Batch):
+        images, labels = batch.target
+        return F.cross_entropy(self.network(images), labels)
+
+
+class NumpyRate(_FineTune):
+    name = "numpy-rate"
+    hparams = {"lr": np.float32(0.01), "weight_decay": 5e-4}
+
+
+class TextRate(_FineTune):
+    name = "text-rate"
+    hparams = {"lr": "0.01", "weight_decay": 5e-4}
+
+
+class ListWidths(_FineTune):
+    name = "list-widths"
+    hparams = {"lr": 0.01, "weight_decay": 5e-4, "widths": [64, 32]}
+
+
+@tlarena.hookimpl
+def register_methods(register):
+    for method in (NumpyRate, TextRate, ListWidths):
+        register(method)
