@@ -123,15 +123,21 @@ def test_a_build_failure_pickles_back_whole_from_a_worker():
 
 def test_a_method_whose_hyperparameters_a_record_cannot_hold_is_a_plugin_problem_not_a_crash(cli, tmp_path):
     # Regression: a numpy float or a list among a plugin's hyperparameters stopped every grid with
-    # a TypeError traceback at its first spec; a rate given as text failed each run.
+    # a TypeError traceback at its first spec, as a search space it could not draw from stopped
+    # every grid with --hparam-samples; a rate given as text failed each run.
     results = tmp_path / "results"
     ran = cli("--plugin", "odd_hparams", "run", "--all", "--pairs", PAIR, "--settings", "supervised",
-              "--results", str(results), "--dry-run", *TINY, cwd=PLUGIN_FIXTURES)
+              "--hparam-samples", "2", "--results", str(results), "--dry-run", *TINY, cwd=PLUGIN_FIXTURES)
 
     problems = " ".join(ran.err.split())   # each plugin problem, a warning before the grid
     assert "method 'numpy-rate': hyperparameter lr = np.float32(0.01) is a float32" in problems
     assert "method 'text-rate': hyperparameter lr = '0.01' must be a number" in problems
     assert "method 'list-widths': hyperparameter widths = [64, 32] is a list" in problems
+    assert "method 'log-from-zero': search_space['lr'] = ('log', 0, 0.1) needs low > 0" in problems
+    assert "method 'no-choices': search_space['lr'] = [] needs plain choices, at least one" in problems
+    assert "method 'draws-what-it-lacks': search_space['beta'] = ('uniform', 0.1, 0.9) draws a hyperparameter " \
+           "the method does not have (lr, weight_decay)" in problems
     planned = {row.split("│")[1].strip() for row in ran.out[ran.out.index("by method"):].splitlines()[3:]
                if row.count("│") > 2}
-    assert ran.code == 0 and "fine-tune" in planned and not planned & {"numpy-rate", "text-rate", "list-widths"}
+    assert ran.code == 0 and "fine-tune" in planned and not planned & {
+        "numpy-rate", "text-rate", "list-widths", "log-from-zero", "no-choices", "draws-what-it-lacks"}

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -53,8 +52,15 @@ def _arena(args, strict: bool = False) -> Arena:
     if strict and arena.problems:
         raise UsageError(f"--strict: {'; '.join(arena.problems)}")
     for problem in arena.problems:
-        errors.print(f"[yellow]warning:[/] {escape(problem)}", highlight=False)
+        _warn(problem)
     return arena
+
+
+def _warn(text: str) -> None:
+    """``warning: text`` on stderr, wrapped under itself at the terminal's width."""
+    line = terminal.paragraph(f"warning: {text}", errors.width, hanging="  ")
+    line.stylize("yellow", 0, len("warning:"))
+    errors.print(line)
 
 
 def _missing_module(name: str) -> str:
@@ -129,7 +135,7 @@ def run(args) -> int:
             _check_names(args, listing)
         except UsageError:   # the plugins will not load to warn of their problems: the catalog does
             for problem in listing["problems"]:
-                errors.print(f"[yellow]warning:[/] {escape(problem)}", highlight=False)
+                _warn(problem)
             raise
     if args.executor == "local" and not (args.in_process or args.dry_run):
         start_fork_server()   # before the imports below (torch, timm): the workers' imports overlap them
@@ -515,7 +521,7 @@ def list_(args) -> int:
             listing = _write_catalog(plugins, arena)
         else:
             for problem in listing["problems"]:
-                errors.print(f"[yellow]warning:[/] {escape(problem)}", highlight=False)
+                _warn(problem)
         header, rows = listing["tables"][args.what]
     if args.what == "backbones":
         console.print("any timm model name works too, e.g. --backbone resnet18 --weights hub")
@@ -692,7 +698,7 @@ def show(args) -> int:
         preflight.output_file(args.output)
     frame, problems = load_results(args.results)
     for problem in problems:
-        errors.print(f"[yellow]warning:[/] {escape(problem)}", highlight=False)
+        _warn(problem)
     if args.format == "table":
         if args.output is None:
             _print_board(frame, args.cells, args.selection)
@@ -790,18 +796,18 @@ def reproduce(args) -> int:
                          f"(--plugin MODULE, or install it)") from None
     preflight.backbone(arena, spec.backbone)
     if (spec.source, spec.target) != (pair.source.reference(), pair.target.reference()):
-        errors.print(f"[yellow]warning:[/] pair {escape(spec.pair)} now reads other data than when this was "
-                     f"recorded; the recorded references are in the record's spec", highlight=False)
+        _warn(f"pair {spec.pair} now reads other data than when this was recorded; the recorded "
+              f"references are in the record's spec")
     if spec.protocol != PROTOCOL:
-        errors.print(f"[yellow]warning:[/] recorded under protocol {spec.protocol}; this tlarena runs "
-                     f"protocol {PROTOCOL}, so numbers may differ", highlight=False)
+        _warn(f"recorded under protocol {spec.protocol}; this tlarena runs protocol {PROTOCOL}, so numbers "
+              f"may differ")
     recorded_on = old.environment.device_name if old.environment else None
     # on CPU a sum's rounding depends on how many threads share it: run as the record did
     threads = cpu_threads(recorded_on) if recorded_on and device.type == "cpu" else None
     here = device_name(device, threads)
     if recorded_on and recorded_on != here:
-        errors.print(f"[yellow]warning:[/] recorded on {recorded_on}; this is {here}. Other kernels round "
-                     f"differently and training amplifies it, so numbers may differ", highlight=False)
+        _warn(f"recorded on {recorded_on}; this is {here}. Other kernels round differently and training "
+              f"amplifies it, so numbers may differ")
     console.print(Text(f"reproducing {path.name}: {spec.label()} on {here}"))
     own_threads = torch.get_num_threads()
     if threads:

@@ -240,6 +240,23 @@ def _check_hparams(method) -> None:
         if name in ("lr", "weight_decay", "momentum") and type(value) not in (int, float):
             raise RegistrationError(f"method {method.name!r}: hyperparameter {name} = {value!r} must be a "
                                     f"number: the harness's optimizer reads it")
+    if not isinstance(method.search_space, dict):
+        raise RegistrationError(f"method {method.name!r}: search_space must be a dict")
+    for name, space in method.search_space.items():
+        if problem := _space_problem(method.hparams, name, space):   # else --hparam-samples would crash
+            raise RegistrationError(f"method {method.name!r}: search_space[{name!r}] = {space!r} {problem}")
+
+
+def _space_problem(hparams: dict, name: str, space) -> str | None:
+    """What is wrong with one entry of a search space, or None."""
+    if name not in hparams:
+        return f"draws a hyperparameter the method does not have ({', '.join(hparams) or 'none'})"
+    if isinstance(space, list):
+        return None if space and all(type(v) in _PLAIN for v in space) else "needs plain choices, at least one"
+    if not (isinstance(space, tuple) and len(space) == 3 and space[0] in ("log", "uniform")
+            and all(type(v) in (int, float) for v in space[1:]) and space[1] <= space[2]):
+        return "must be a list of choices or (\"log\" | \"uniform\", low, high) with low <= high"
+    return "needs low > 0 to be drawn on a log scale" if space[0] == "log" and space[1] <= 0 else None
 
 
 def _known_augmentations(arena: Arena, names, who: str) -> None:

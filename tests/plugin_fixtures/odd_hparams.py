@@ -1,5 +1,6 @@
-"""Methods whose hyperparameters cannot go into a record as they are: a numpy float, a rate given
-as text, a list."""
+"""Methods whose hyperparameters cannot go into a record as they are (a numpy float, a rate given
+as text, a list) or whose search space cannot be drawn from (log from 0, no choices, a
+hyperparameter the method lacks)."""
 import numpy as np
 import torch.nn.functional as F
 
@@ -34,7 +35,25 @@ class ListWidths(_FineTune):
     hparams = {"lr": 0.01, "weight_decay": 5e-4, "widths": [64, 32]}
 
 
+class LogFromZero(_FineTune):
+    name = "log-from-zero"
+    hparams = {"lr": 0.01, "weight_decay": 5e-4}
+    search_space = {"lr": ("log", 0, 0.1)}
+
+
+class NoChoices(_FineTune):
+    name = "no-choices"
+    hparams = {"lr": 0.01, "weight_decay": 5e-4}
+    search_space = {"lr": []}
+
+
+class DrawsWhatItLacks(_FineTune):
+    name = "draws-what-it-lacks"
+    hparams = {"lr": 0.01, "weight_decay": 5e-4}
+    search_space = {"beta": ("uniform", 0.1, 0.9)}
+
+
 @tlarena.hookimpl
 def register_methods(register):
-    for method in (NumpyRate, TextRate, ListWidths):
+    for method in (NumpyRate, TextRate, ListWidths, LogFromZero, NoChoices, DrawsWhatItLacks):
         register(method)
