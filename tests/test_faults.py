@@ -141,3 +141,13 @@ def test_a_method_whose_hyperparameters_a_record_cannot_hold_is_a_plugin_problem
                if row.count("│") > 2}
     assert ran.code == 0 and "fine-tune" in planned and not planned & {
         "numpy-rate", "text-rate", "list-widths", "log-from-zero", "no-choices", "draws-what-it-lacks"}
+
+
+def test_a_backbone_without_a_timm_model_or_with_unknown_weights_is_a_plugin_problem(cli):
+    # Regression: weights="sometimes" trained from random weights without a word, and a model timm
+    # does not know failed every run of the grid instead of being named once.
+    listed = cli("--plugin", "odd_backbones", "list", "backbones", cwd=PLUGIN_FIXTURES)
+    problems = " ".join(listed.err.split())
+    assert "backbone 'ghost': timm has no model 'no_such_timm_model'" in problems
+    assert "backbone 'lenet-sometimes-pretrained': weights must be hub, none or file:PATH, not 'sometimes'" in problems
+    assert listed.code == 0 and "ghost" not in listed.out and "lenet-sometimes-pretrained" not in listed.out

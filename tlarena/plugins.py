@@ -283,6 +283,15 @@ def _check_backbone(backbone) -> str:
         raise RegistrationError(f"registered backbone {backbone!r} is not a Backbone")
     if not backbone.model:
         raise RegistrationError(f"backbone {backbone.name!r} lacks a timm model name")
+    import timm   # loaded already: tlarena.backbones imports it
+
+    if not timm.is_model(backbone.model):
+        raise RegistrationError(f"backbone {backbone.name!r}: timm has no model {backbone.model!r}; register "
+                                f"it with timm.models.register_model before the backbone")
+    if not (backbone.weights in ("hub", "none") or backbone.weights.startswith("file:")):
+        # anything else would train from random weights without a word
+        raise RegistrationError(f"backbone {backbone.name!r}: weights must be hub, none or file:PATH, "
+                                f"not {backbone.weights!r}")
     return _valid_name(backbone.name, "backbone")
 
 
