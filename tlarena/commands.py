@@ -56,11 +56,9 @@ def _arena(args, strict: bool = False) -> Arena:
     return arena
 
 
-def _warn(text: str) -> None:
+def _warn(text: str, hanging: str = "  ") -> None:
     """``warning: text`` on stderr, wrapped under itself at the terminal's width."""
-    line = terminal.paragraph(f"warning: {text}", errors.width, hanging="  ")
-    line.stylize("yellow", 0, len("warning:"))
-    errors.print(line)
+    errors.print(terminal.labelled("warning:", "yellow", text, errors.width, hanging))
 
 
 def _missing_module(name: str) -> str:
@@ -191,11 +189,7 @@ def run(args) -> int:
     except UsageError as missing:
         if not args.dry_run:
             raise
-        head, *items = f"warning: a real run would stop here: {missing}".splitlines()
-        lines = [terminal.paragraph(head, errors.width),
-                 *(terminal.paragraph(item, errors.width, hanging="    ") for item in items)]
-        lines[0].stylize("yellow", 0, len("warning:"))
-        errors.print(Text("\n").join(lines))
+        _warn(f"a real run would stop here: {missing}", hanging="    ")
     for few_shot, count in shots:
         preflight.shots(arena, few_shot, count, args.data_dir, transductive, build=not args.dry_run)
     setting_count = terminal.counted(len(settings), "setting") if settings else "each pair's settings"
@@ -395,29 +389,25 @@ def _hp_overrides(arena: Arena, items: list[str], methods: list[str]) -> dict[st
     return overrides
 
 
-# the hyperparameters the harness itself reads, each a number in a range (a rate of 0 trains nothing)
-HARNESS_HPARAMS = {"lr": (lambda v: v > 0, "must be above 0"),
-                   "weight_decay": (lambda v: v >= 0, "must be 0 or more"),
-                   "momentum": (lambda v: 0 <= v < 1, "must be from 0 up to, not including, 1")}
-
-
 def _hp_problem(name: str, default, value) -> str | None:
     """What is wrong with ``value`` for a hyperparameter whose default is ``default``, or None."""
+    from tlarena.methods import HARNESS_HPARAMS
+
     number = isinstance(value, (int, float)) and not isinstance(value, bool)
     if name in HARNESS_HPARAMS:
         in_range, rule = HARNESS_HPARAMS[name]
-        wanted, ok = "a number", number and in_range(value)
-        if number and not ok:
-            return rule
+        if number:
+            return None if in_range(value) else rule
+        wanted = "a number"
     elif isinstance(default, bool):
-        wanted, ok = "true or false", isinstance(value, bool)
+        wanted, number = "true or false", isinstance(value, bool)
     elif isinstance(default, int):    # a count: layers, rounds, a width
-        wanted, ok = "a whole number", number and isinstance(value, int)
+        wanted, number = "a whole number", number and isinstance(value, int)
     elif isinstance(default, float):
-        wanted, ok = "a number", number
+        wanted = "a number"
     else:
         return None
-    return None if ok else f"is {wanted} (its default is {json.dumps(default)}), not {json.dumps(value)}"
+    return None if number else f"is {wanted} (its default is {json.dumps(default)}), not {json.dumps(value)}"
 
 
 def _print_failures(frame: pd.DataFrame, results) -> None:
@@ -427,11 +417,8 @@ def _print_failures(frame: pd.DataFrame, results) -> None:
     failed = frame[frame["status"].isin(["failed", "diverged", "timed-out"])]
     reasons = failed["reason"].fillna("(no reason recorded)")
     for first_line, runs in reasons.groupby(reasons.str.split("\n").str[0]):
-        prefix = f"{terminal.counted(len(runs), 'run')} failed:"
-        lines = [terminal.paragraph(line, errors.width, hanging="  ")
-                 for line in f"{prefix} {runs.iloc[0]}".splitlines()]
-        lines[0].stylize("red", 0, len(prefix))
-        errors.print(Text("\n").join(lines))
+        errors.print(terminal.labelled(f"{terminal.counted(len(runs), 'run')} failed:", "red", runs.iloc[0],
+                                       errors.width, "  "))
     if len(failed):
         errors.print(terminal.paragraph(f"(each run's record under {results}/ holds its reason and "
                                         f"traceback)", errors.width))

@@ -237,6 +237,13 @@ def has_phase(method: type[TransferMethod]) -> bool:
     return method.phase is not TransferMethod.phase
 
 
+# The hyperparameters the harness's optimizer reads from every method (``tlarena.optimizers``), each
+# a number in its range (a rate of 0 trains nothing); the method reads the rest through ``self.hp``.
+HARNESS_HPARAMS = {"lr": (lambda v: v > 0, "must be above 0"),
+                   "weight_decay": (lambda v: v >= 0, "must be 0 or more"),
+                   "momentum": (lambda v: 0 <= v < 1, "must be from 0 up to, not including, 1")}
+
+
 def sample_hparams(method: type[TransferMethod], seed: int) -> dict:
     """Seed 0 gives the defaults; other seeds draw from the search space, deterministically."""
     values = dict(method.hparams)

@@ -17,10 +17,10 @@ from pathlib import Path
 import pluggy
 
 from tlarena import hookspecs
-from tlarena.backbones import Backbone
+from tlarena.backbones import Backbone, parse_weights
 from tlarena.data.augment import NONE, Augmentation
 from tlarena.executors import ExecutorType
-from tlarena.methods import FAMILIES, TransferMethod
+from tlarena.methods import FAMILIES, HARNESS_HPARAMS, TransferMethod
 from tlarena.pairs import DomainPair
 from tlarena.registry import RegistrationError, Registry
 from tlarena.settings import Setting
@@ -237,7 +237,7 @@ def _check_hparams(method) -> None:
         if type(value) not in _PLAIN:   # a list would not hash into the spec either
             raise RegistrationError(f"method {method.name!r}: hyperparameter {name} = {value!r} is a "
                                     f"{type(value).__name__}; give a plain number, text or true/false")
-        if name in ("lr", "weight_decay", "momentum") and type(value) not in (int, float):
+        if name in HARNESS_HPARAMS and type(value) not in (int, float):
             raise RegistrationError(f"method {method.name!r}: hyperparameter {name} = {value!r} must be a "
                                     f"number: the harness's optimizer reads it")
     if not isinstance(method.search_space, dict):
@@ -288,17 +288,24 @@ def _check_backbone(backbone) -> str:
     if not timm.is_model(backbone.model):
         raise RegistrationError(f"backbone {backbone.name!r}: timm has no model {backbone.model!r}; register "
                                 f"it with timm.models.register_model before the backbone")
-    if not (backbone.weights in ("hub", "none") or backbone.weights.startswith("file:")):
-        # anything else would train from random weights without a word
+    if not _known_weights(backbone.weights):   # others would train from random weights without a word
         raise RegistrationError(f"backbone {backbone.name!r}: weights must be hub, none or file:PATH, "
                                 f"not {backbone.weights!r}")
     return _valid_name(backbone.name, "backbone")
 
 
+def _known_weights(weights: str) -> bool:
+    try:
+        parse_weights(weights)   # the command line's rule for --weights
+    except ValueError:
+        return False
+    return True
+
+
 def _check_suite(suite) -> str:
     if not isinstance(suite, Suite):
         raise RegistrationError(f"registered suite {suite!r} is not a tlarena.Suite")
-    if suite.weights is not None and not (suite.weights in ("hub", "none") or suite.weights.startswith("file:")):
+    if suite.weights is not None and not _known_weights(suite.weights):
         raise RegistrationError(f"suite {suite.name!r}: weights must be hub, none or file:PATH")
     return _valid_name(suite.name, "suite")
 

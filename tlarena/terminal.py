@@ -82,6 +82,14 @@ def paragraph(text: str, columns: int, indent: str = "", hanging: str | None = N
     return Text("\n".join(lines))
 
 
+def labelled(label: str, style: str, text: str, columns: int, hanging: str) -> Text:
+    """``label text`` with the label in ``style``: each line of ``text`` a paragraph of its own,
+    wrapped under ``hanging`` (a warning, the reason runs failed)."""
+    lines = [paragraph(line, columns, hanging=hanging) for line in f"{label} {text}".splitlines()]
+    lines[0].stylize(style, 0, len(label))
+    return Text("\n").join(lines)
+
+
 def _blocks(header: list[str], rows: list[list[str]], title: str, columns: int) -> Group:
     width = max(len(name) for name in header)
     indent = " " * (width + 4)

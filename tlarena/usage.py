@@ -24,8 +24,8 @@ def seed_list(text: str) -> list[int]:
     try:
         seeds = [int(s) for s in csv_items(text)]
     except ValueError:
-        seeds = [-1]
-    if not all(0 <= seed <= MAX_SEED for seed in seeds):
+        seeds = None
+    if seeds is None or not all(0 <= seed <= MAX_SEED for seed in seeds):
         raise UsageError(f"--seeds takes whole numbers from 0 to {MAX_SEED} separated by commas, "
                          f"e.g. 0,1,2; got {text!r}")
     return seeds
