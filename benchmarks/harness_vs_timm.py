@@ -3,7 +3,7 @@
 Made for the GPU (resnet50 at 224 px, the issue's target), runnable anywhere. Both sides train the
 same model from the same initial weights on the same seeded batches of the same uint8 images, with
 the same optimizer, schedule, gradient clipping, mixed precision (bf16, or fp16 with a grad scaler,
-on CUDA) and channels_last memory format, and evaluate the same test images at the same steps.
+on CUDA) and memory format (channels_last on CUDA and CPU), and evaluate the same test images at the same steps.
 
 - The harness reads the images from a memory-mapped uint8 cache file, as it does for every dataset
   too big to hold in memory (DomainNet, VisDA at 224 px): a background thread reads ahead and
@@ -33,7 +33,7 @@ from tlarena.data import BatchStream, SplitTensors
 from tlarena.environment import device_name, find_device
 from tlarena.methods import Network
 from tlarena.optimizers import lr_factor
-from tlarena.trainer import CLIP_NORM, EVAL_BATCH, Normalizer, Streams, Trainer, eval_schedule
+from tlarena.trainer import CLIP_NORM, EVAL_BATCH, Normalizer, Streams, Trainer, channels_last, eval_schedule
 from tlarena_plugins.methods.fine_tune import FineTune
 
 HPARAMS = {"lr": 0.01, "weight_decay": 5e-4}
@@ -73,8 +73,8 @@ def bare(model, train, test, args, device) -> float:
     """The loop one writes by hand around a timm model, with the same math as the harness."""
     model = copy.deepcopy(model).to(device)
     cuda = device.type == "cuda"
-    if cuda:
-        model = model.to(memory_format=torch.channels_last)
+    memory_format = torch.channels_last if channels_last(device) else torch.contiguous_format
+    model = model.to(memory_format=memory_format)
     dtype = torch.bfloat16 if cuda and torch.cuda.is_bf16_supported() else torch.float16
     autocast = torch.autocast(device_type=device.type, dtype=dtype, enabled=cuda)
     scaler = torch.amp.GradScaler("cuda", enabled=cuda and dtype == torch.float16)
@@ -86,7 +86,6 @@ def bare(model, train, test, args, device) -> float:
     generator = torch.Generator().manual_seed(1)
     order = torch.empty(0, dtype=torch.long)
     half = torch.full((1, 3, 1, 1), 0.5 * 255, device=device)
-    memory_format = torch.channels_last if cuda else torch.contiguous_format
 
     def prepare(batch):
         batch = batch.pin_memory() if cuda else batch

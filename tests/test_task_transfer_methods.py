@@ -35,7 +35,9 @@ from conftest import table_rows
 
 METHODS = ["task-fusion", "lwf", "progressive-net"]
 PAIR = "uci-digits->synth-letters"
-FORGETTING_LR = 0.1   # where fine-tuning loses most of the source task in 100 steps
+# where fine-tuning forgets a part of the source task without collapsing: at 0.1 some seeds' runs
+# fall to one class for every image, with either method
+FORGETTING_LR, FORGETTING_STEPS = 0.05, 400
 CHANCE = 0.1   # 10 letters
 SOURCE_CLASSES = tuple(str(digit) for digit in range(10))
 TARGET_CLASSES = 4
@@ -216,7 +218,8 @@ def runs():
         patch.setattr(tlarena.runner, "cut", cut)
         for spec in grid(arena, METHODS, [PAIR], "lenet", "none", [0], budget, [Setting.TASK]):
             results[spec.method] = (runner.execute(spec), dict(kept))
-        for spec in grid(arena, ["lwf", "fine-tune"], [PAIR], "lenet", "none", [0], budget, [Setting.TASK],
+        forgetting = Budget(steps=FORGETTING_STEPS, source_steps=300, eval_points=1)
+        for spec in grid(arena, ["lwf", "fine-tune"], [PAIR], "lenet", "none", [0], forgetting, [Setting.TASK],
                          overrides={name: {"lr": FORGETTING_LR} for name in ("lwf", "fine-tune")}):
             results[f"{spec.method} at lr {FORGETTING_LR}"] = (runner.execute(spec), dict(kept))
     return results
@@ -245,7 +248,8 @@ def test_lwf_keeps_more_of_the_source_task_than_fine_tuning(runs):
     fine-tuning replaced): each scored on the source test images, both at a rate that makes
     fine-tuning forget (at the default 0.01 and 100 steps it forgets under a point, too little to
     tell the two apart: measured 98.1 against LwF's 98.0 on one CPU, 1 point the other way on
-    another). Measured at 0.1: fine-tuning 21 %, LwF 79 %, the source model 98 %."""
+    another). Measured at 0.05 and 400 steps on seeds 0, 1, 2: fine-tuning 84.9, 86.4, 86.6 %, LwF
+    90.7, 92.3, 93.6 %, from source models at about 98 %."""
     accuracy = {}
     for name in ("lwf", "fine-tune"):
         _, kept = runs[f"{name} at lr {FORGETTING_LR}"]
@@ -260,8 +264,8 @@ def test_lwf_keeps_more_of_the_source_task_than_fine_tuning(runs):
         accuracy[name] = Trainer(torch.device("cpu"), normalizer).evaluate(_SourceHead(network, head),
                                                                           parts.source_test)[0]
     source_model = runs["lwf"][0].shared_cost.source_test_top1
-    assert accuracy["fine-tune"] < source_model - 0.3, ("fine-tuning forgets", accuracy, source_model)
-    assert accuracy["lwf"] > accuracy["fine-tune"] + 0.3, (accuracy, source_model)
+    assert accuracy["fine-tune"] < source_model - 0.05, ("fine-tuning forgets", accuracy, source_model)
+    assert accuracy["lwf"] > accuracy["fine-tune"] + 0.03, (accuracy, source_model)
 
 
 def test_list_methods_shows_each_method_with_family_and_paper(cli):

@@ -17,8 +17,8 @@ import inspect
 import json
 import textwrap
 
-PROTOCOL = 3
-FINGERPRINT = "609eb906cb8f3ecb"
+PROTOCOL = 4
+FINGERPRINT = "4abf13dff28f1cf9"
 
 
 def decisive() -> dict[str, object]:

