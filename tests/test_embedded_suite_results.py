@@ -24,6 +24,12 @@ RESULTS = ROOT / "results"
 CHANCE = 0.1   # every embedded pair has 10 target classes
 SEEDS = [0]      # every cell; README: which have seeds 1 and 2 too
 REPRODUCED = ("fine-tune", "uci-digits->uci-digits-rotated", "few-shot", 0)
+# Runs that end at chance, each named with what the record shows (README: what the board shows).
+# FixMatch adapts a source model that reads 28-33 % of the rotated digits; its confident pseudo-
+# labels are mostly wrong, and training on them drew seed 2 into one class for every target image
+# (confirmation bias), while it kept reading the source's held-out images at 97 %.
+COLLAPSED = {("fixmatch", "uci-digits->uci-digits-rotated", "uda", 2)}
+COLLAPSED_IM = 0.2   # information maximization near 0: predictions neither confident nor diverse
 
 
 @pytest.fixture(scope="module")
@@ -71,10 +77,11 @@ def test_every_valid_cell_is_ok_and_every_other_is_n_a_with_a_reason(records):
     assert all(r.reason for r in records if r.status == "n/a")
 
 
-def test_every_method_beats_chance_clearly_on_every_pair(records):
-    weak = [(r.spec.method, r.spec.pair, r.spec.setting, r.metrics.top1)
-            for r in records if r.status == "ok" and r.metrics.top1 < 2 * CHANCE]
-    assert weak == []
+def test_every_method_beats_chance_clearly_on_every_pair_but_the_runs_named_collapsed(records):
+    weak = [r for r in records if r.status == "ok" and r.metrics.top1 < 2 * CHANCE]
+    assert {(r.spec.method, r.spec.pair, r.spec.setting, r.spec.seed) for r in weak} == COLLAPSED
+    assert all(r.validation.im < COLLAPSED_IM and r.validation.source_val_top1 > 0.9 for r in weak)
+    assert all(r.curve[1].top1 > 3 * CHANCE for r in weak), "learned first, then collapsed"
 
 
 def test_fine_tune_with_target_labels_beats_source_only_on_at_least_3_pairs(records):
