@@ -5,7 +5,7 @@ import gzip
 import h5py
 import numpy as np
 import pytest
-from conftest import SHARED_DATA, requires_shared_data
+from conftest import SHARED_DATA, requires_shared_data, tlarena_process
 from datasets import load_from_disk
 from fixtures_hub import write_image_folders
 
@@ -152,6 +152,16 @@ def test_image_folders_are_imported_with_the_hub_class_names(offline, tmp_path):
                                   "dog", "horse", "monkey", "ship", "truck"), splits={"train": "train"}),
                        "train", data_dir=tmp_path / "data")
     assert sorted(train["label"][:]) == [1, 1, 7]
+
+
+def test_an_import_into_a_pipe_prints_its_result_without_progress_bars(offline, tmp_path):
+    np.savez(tmp_path / "x.npz", images=np.zeros((3, 5, 5), np.uint8), labels=np.array([0, 1, 2]))
+
+    done = tlarena_process("--data-dir", str(tmp_path / "data"), "data", "import", "npz", "--hub-id",
+                           "acme/blobs", "--split", f"train={tmp_path / 'x.npz'}")
+
+    assert done.returncode == 0 and "imported acme/blobs" in done.stdout, done.stderr
+    assert "\r" not in done.stderr and "examples/s" not in done.stderr, done.stderr
 
 
 def test_the_command_line_imports_in_the_schema_the_suite_declares(cli, offline, tmp_path):

@@ -631,6 +631,10 @@ def data(args) -> int:
         return _data_check(args)
     if args.data_dir is None:
         raise UsageError("say where to write: --data-dir DIR (or set TLARENA_DATA_DIR)")
+    if not sys.stderr.isatty():   # datasets' bars redraw themselves with \r: noise in a pipe or a log
+        import datasets
+
+        datasets.disable_progress_bars()
     arena = _arena(args)
     try:
         sides = [side for pair in arena.pairs for side in (pair.source, pair.target)]
