@@ -28,6 +28,19 @@ def test_the_cpu_trains_and_evaluates_channels_last_as_cuda_does():
     assert method.network.model.features[0].weight.is_contiguous(memory_format=torch.channels_last)
 
 
+def test_a_model_with_a_5d_weight_is_placed_with_its_4d_weights_channels_last():
+    cpu = torch.device("cpu")
+    trainer = Trainer(cpu, Normalizer((0.5,) * 3, (0.5,) * 3, cpu))
+    network = Network(timm.create_model("lenet", num_classes=10))
+    network.model.volume = torch.nn.Conv3d(1, 1, 3)   # a backbone plugin's own layer, say
+    method = FineTune(network, 10, {"lr": 0.01, "weight_decay": 0.0})
+
+    trainer._place(method)
+
+    assert method.network.model.features[0].weight.is_contiguous(memory_format=torch.channels_last)
+    assert method.network.model.volume.weight.is_contiguous()
+
+
 def test_same_spec_on_cpu_gives_the_same_accuracy(cli, tmp_path):
     args = ("run", "--methods", "fine-tune,scratch", "--pairs", PAIR, "--settings", "few-shot",
             "--device", "cpu", *TINY)

@@ -18,7 +18,7 @@ import json
 import textwrap
 
 PROTOCOL = 4
-FINGERPRINT = "4abf13dff28f1cf9"
+FINGERPRINT = "7986d1f2c10517b7"
 
 
 def decisive() -> dict[str, object]:

@@ -120,7 +120,10 @@ class Trainer:
         self._eval_flops.clear()
         method.to(self.device)
         if channels_last(self.device):
-            method.to(memory_format=torch.channels_last)
+            # tensor by tensor: Module.to(memory_format=...) refuses a model with any 5-d tensor
+            for tensor in (*method.parameters(), *method.buffers()):
+                if tensor.dim() == 4:
+                    tensor.data = tensor.data.contiguous(memory_format=torch.channels_last)
 
     def _fit(self, method, streams, steps, eval_points, test, target, source) -> TrainOutcome:
         self._place(method)
