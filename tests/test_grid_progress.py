@@ -2,6 +2,7 @@
 ETA from recorded runs, and each finished run's accuracy, readable in 80 columns and in a pipe."""
 import io
 import shutil
+import types
 
 import torch
 from conftest import ROOT
@@ -49,6 +50,26 @@ def test_the_eta_comes_from_recorded_runs_then_from_this_grids_runs(tmp_path):
     before = shown.eta()
     shown.times[second.method].append(30.0)   # a run of second's method finished in this grid
     assert (before, shown.eta()) == ("ETA known after the first run", "ETA ~90 s")
+
+
+def test_the_eta_leaves_out_what_a_run_did_for_the_runs_after_it(tmp_path, monkeypatch):
+    """The first run of a pair builds its data and trains the source model the others reuse: its
+    wall time, 60 s here, is not what each run left will take (10 s)."""
+    first, second, third = (r.spec for r in shipped(3))
+    shutil.copy(ROOT / "results" / f"{first.key}.json", tmp_path)
+    clock = types.SimpleNamespace(now=0.0)
+    monkeypatch.setattr("tlarena.grid_progress.time", types.SimpleNamespace(monotonic=lambda: clock.now))
+    monkeypatch.setattr("tlarena.grid_progress.wall_seconds", lambda record: 60.0)
+    shown = GridProgress(plain(), [first, second, third], tmp_path)
+
+    for clock.now, phase in ((0.0, phases.Phase(phases.BUILDING, "uci-digits")),
+                             (20.0, phases.Phase(phases.TRAINING_SOURCE, step=1, steps=9)),
+                             (50.0, phases.Phase(phases.TRAINING, step=1, steps=9))):
+        shown.phase(first, phase)
+    clock.now = 60.0
+    shown.finished(first, "ok")
+
+    assert shown.times[first.method] == [10.0] and shown.eta() == "ETA ~20 s"   # two runs left
 
 
 def test_in_a_pipe_a_slow_phase_is_one_line_and_step_counts_are_not_printed(tmp_path):

@@ -9,7 +9,10 @@ part (building or decoding a dataset, training the source model).
 The ETA adds up the runs left: each at the median wall time of recorded runs of its cell (else of
 its method) on this hardware (``tlarena.plan``), else of the runs of its method finished in this
 grid, else of any run finished in this grid; a run under way counts what it has left. With no
-estimate for some run left, it says so instead of guessing.
+estimate for some run left, it says so instead of guessing. A run of this grid counts without its
+slow shared parts (building or decoding a dataset, training the source model): the first runs do
+them for the runs after, and counting them in every run put the first ETA of `run --all` at twice
+its time.
 """
 from __future__ import annotations
 
@@ -46,6 +49,8 @@ class GridProgress:
         self.left = {spec.key: spec for spec in specs}
         self.running: dict[str, tuple[RunSpec, phases.Phase, float]] = {}
         self.times: dict[str, list[float]] = defaultdict(list)   # this grid's wall times by method
+        self.shared: dict[str, float] = defaultdict(float)        # key → seconds in _SLOW phases
+        self._slow_since: dict[str, float] = {}
         self.started = time.monotonic()
         self._lock = threading.Lock()   # the live display reads from its own thread
         self._bar: _Bar | None = None
@@ -63,25 +68,40 @@ class GridProgress:
             self._bar.stop()
 
     def phase(self, spec: RunSpec, phase: phases.Phase) -> None:
+        now = time.monotonic()
         with self._lock:
             previous = self.running.get(spec.key)
-            began = previous[2] if previous else time.monotonic()
+            began = previous[2] if previous else now
             self.running[spec.key] = (spec, phase, began)
-        if self._bar is None and phase.what in _SLOW and (previous is None or previous[1].what != phase.what):
+            entered = previous is None or previous[1].what != phase.what
+            if entered and previous is not None:
+                self._leave(spec.key, previous[1], now)
+            if entered and phase.what in _SLOW:
+                self._slow_since[spec.key] = now
+        if self._bar is None and entered and phase.what in _SLOW:
             self.console.print(Text(f"  {spec.label()}: {phase.text()}"), soft_wrap=True)
+
+    def _leave(self, key: str, phase: phases.Phase, now: float) -> None:
+        """The run ``key`` leaves ``phase``: a slow shared phase's time goes to ``shared``."""
+        since = self._slow_since.pop(key, None)
+        if since is not None and phase.what in _SLOW:
+            self.shared[key] += now - since
 
     def finished(self, spec: RunSpec, status: str) -> None:
         with self._lock:
             self.done += 1
             self.left.pop(spec.key, None)
-            self.running.pop(spec.key, None)
+            running = self.running.pop(spec.key, None)
+            if running is not None:
+                self._leave(spec.key, running[1], time.monotonic())
+            shared = self.shared.pop(spec.key, 0.0)
         if status == SKIPPED:
             self._refresh()
             return   # a line per skipped run would bury the runs that do work
         record = _read(self.results, spec) if status not in ("running elsewhere",) else None
         seconds = wall_seconds(record) if record else None
         if seconds is not None and status != "n/a":
-            self.times[spec.method].append(seconds)
+            self.times[spec.method].append(max(0.0, seconds - shared))
         line = f"[{self.done}/{self.total}] {status} {spec.label()}"
         if record is not None and record.metrics is not None:
             line += f"  top-1 {100 * record.metrics.top1:.1f} %"
