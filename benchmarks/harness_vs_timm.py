@@ -3,7 +3,8 @@
 Made for the GPU (resnet50 at 224 px, the issue's target), runnable anywhere. Both sides train the
 same model from the same initial weights on the same seeded batches of the same uint8 images, with
 the same optimizer, schedule, gradient clipping, mixed precision (bf16, or fp16 with a grad scaler,
-on CUDA) and memory format (channels_last on CUDA and CPU), and evaluate the same test images at the same steps.
+on CUDA) and memory format (channels_last on CUDA and the CPU), and evaluate the same test images at
+the same steps.
 
 - The harness reads the images from a memory-mapped uint8 cache file, as it does for every dataset
   too big to hold in memory (DomainNet, VisDA at 224 px): a background thread reads ahead and

@@ -104,8 +104,9 @@ def main() -> None:
     print(f"device: {device_name(device)}; torch {torch.__version__}")
     print(f"LeNet, batch {args.batch}, {args.steps} steps, {args.points} evaluations of 1000 images, "
           f"median of {args.repeats} interleaved repeats")
-    print(f"plain loop : {p:.3f} s  ({1000 * p / args.steps:.2f} ms/step incl. evaluation; {_name(layout)})")
-    print(f"plain loop : {d:.3f} s  ({1000 * d / args.steps:.2f} ms/step incl. evaluation; {_name(torch.contiguous_format)})")
+    for seconds, layout_used in ((p, layout), (d, torch.contiguous_format)):
+        print(f"plain loop : {seconds:.3f} s  ({1000 * seconds / args.steps:.2f} ms/step incl. evaluation; "
+              f"{_name(layout_used)})")
     print(f"tlarena    : {h:.3f} s  ({1000 * h / args.steps:.2f} ms/step incl. evaluation)")
     print(f"overhead ratio (tlarena / plain): {h / p:.3f}   target ≤ 1.05")
     print(f"layout ratio (plain {_name(layout)} / plain {_name(torch.contiguous_format)}): {p / d:.3f}")

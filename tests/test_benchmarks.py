@@ -34,7 +34,8 @@ def test_harness_against_a_bare_timm_loop_prints_its_ratios():
 def test_trainer_overhead_prints_its_ratio():
     out = run_benchmark("trainer_overhead.py", "--steps", "5", "--repeats", "1")
 
-    assert ratio(out, "overhead ratio") > 0
+    assert ratio(out, "overhead ratio") > 0 and ratio(out, "layout ratio") > 0
+    assert "channels-last)" in out and "default layout)" in out
 
 
 def test_leaderboard_benchmark_prints_its_loading_ratios_and_render_times():
