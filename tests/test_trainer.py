@@ -1,4 +1,5 @@
 """The one trainer: fixed schedule, determinism on CPU, cost accounting."""
+import numpy as np
 import timm
 import torch
 from conftest import TINY
@@ -6,7 +7,8 @@ from conftest import TINY
 import tlarena_plugins.backbones  # noqa: F401  registers lenet in timm
 from tlarena.methods import Network
 from tlarena.records import read_records
-from tlarena.trainer import Normalizer, Trainer, eval_schedule
+from tlarena.data import BatchStream, SplitTensors
+from tlarena.trainer import Normalizer, Streams, Trainer, eval_schedule
 from tlarena_plugins.methods.fine_tune import FineTune
 
 PAIR = "uci-digits->uci-digits-rotated"
@@ -21,7 +23,7 @@ def test_the_cpu_trains_and_evaluates_channels_last_as_cuda_does():
     cpu = torch.device("cpu")
     trainer = Trainer(cpu, Normalizer((0.5,) * 3, (0.5,) * 3, cpu))
     method = FineTune(Network(timm.create_model("lenet", num_classes=10)), 10, {"lr": 0.01, "weight_decay": 0.0})
-    trainer._place(method)
+    trainer._place(method, SplitTensors(np.zeros((2, 3, 32, 32), np.uint8), np.zeros(2, np.int64)))
     images = trainer.normalize(torch.zeros(2, 3, 32, 32, dtype=torch.uint8))
 
     assert images.is_contiguous(memory_format=torch.channels_last) and not images.is_contiguous()
@@ -35,10 +37,38 @@ def test_a_model_with_a_5d_weight_is_placed_with_its_4d_weights_channels_last():
     network.model.volume = torch.nn.Conv3d(1, 1, 3)   # a backbone plugin's own layer, say
     method = FineTune(network, 10, {"lr": 0.01, "weight_decay": 0.0})
 
-    trainer._place(method)
+    trainer._place(method, SplitTensors(np.zeros((0, 3, 32, 32), np.uint8), np.zeros(0, np.int64)))
 
     assert method.network.model.features[0].weight.is_contiguous(memory_format=torch.channels_last)
     assert method.network.model.volume.weight.is_contiguous()
+
+
+class _ViewNet(torch.nn.Module):
+    """A plugin's network as tutorials write it: ``.view`` on a feature map, which a channels-last
+    feature map cannot give."""
+
+    num_features = 8 * 15 * 15
+
+    def __init__(self):
+        super().__init__()
+        self.conv, self.head = torch.nn.Conv2d(3, 8, 3), torch.nn.Linear(self.num_features, 10)
+
+    def forward(self, x):
+        x = torch.nn.functional.max_pool2d(self.conv(x), 2)
+        return self.head(x.view(x.size(0), -1))
+
+
+def test_a_network_that_views_its_feature_map_trains_in_the_default_layout(tmp_path):
+    cpu = torch.device("cpu")
+    trainer = Trainer(cpu, Normalizer((0.5,) * 3, (0.5,) * 3, cpu))
+    method = FineTune(Network(_ViewNet()), 10, {"lr": 0.01, "weight_decay": 0.0})
+    rng = np.random.default_rng(0)
+    images = SplitTensors(rng.integers(0, 256, (64, 3, 32, 32), dtype=np.uint8), rng.integers(0, 10, 64))
+
+    outcome = trainer.fit(method, Streams(target=BatchStream(images, 16, seed=1, device=cpu)), 3, 1, images)
+
+    assert outcome.steps == 3 and len(outcome.curve) == 2 and not trainer.normalize.channels_last
+    assert method.network.model.conv.weight.is_contiguous()
 
 
 def test_same_spec_on_cpu_gives_the_same_accuracy(cli, tmp_path):

@@ -18,7 +18,7 @@ import json
 import textwrap
 
 PROTOCOL = 4
-FINGERPRINT = "7986d1f2c10517b7"
+FINGERPRINT = "20a49b2b14a14643"
 
 
 def decisive() -> dict[str, object]:

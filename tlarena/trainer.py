@@ -25,6 +25,14 @@ def channels_last(device: torch.device) -> bool:
     return device.type in ("cuda", "cpu")
 
 
+def _lay_out(module: torch.nn.Module, layout: torch.memory_format) -> None:
+    """Lay out ``module``'s 4-d tensors in ``layout``, tensor by tensor: ``Module.to(memory_format=...)``
+    refuses a model with any 5-d tensor."""
+    for tensor in (*module.parameters(), *module.buffers()):
+        if tensor.dim() == 4:
+            tensor.data = tensor.data.contiguous(memory_format=layout)
+
+
 class Diverged(RuntimeError):
     """The loss became non-finite."""
 
@@ -50,11 +58,11 @@ class Normalizer:
         shape = (1, len(self.mean), 1, 1)
         self._mean = torch.tensor(self.mean, device=self.device).view(shape) * 255
         self._std = torch.tensor(self.std, device=self.device).view(shape) * 255
-        self._channels_last = channels_last(self.device)
+        self.channels_last = channels_last(self.device)   # off for a network that cannot run so
 
     def __call__(self, images: torch.Tensor) -> torch.Tensor:
         x = (images.float() - self._mean) / self._std
-        return x.contiguous(memory_format=torch.channels_last) if self._channels_last else x
+        return x.contiguous(memory_format=torch.channels_last) if self.channels_last else x
 
 
 @dataclass
@@ -116,17 +124,35 @@ class Trainer:
                 if stream is not None:
                     stream.close()
 
-    def _place(self, method: TransferMethod) -> None:
+    def _place(self, method: TransferMethod, probe: SplitTensors) -> None:
         self._eval_flops.clear()
         method.to(self.device)
-        if channels_last(self.device):
-            # tensor by tensor: Module.to(memory_format=...) refuses a model with any 5-d tensor
-            for tensor in (*method.parameters(), *method.buffers()):
-                if tensor.dim() == 4:
-                    tensor.data = tensor.data.contiguous(memory_format=torch.channels_last)
+        self.normalize.channels_last = channels_last(self.device)
+        if self.normalize.channels_last:
+            _lay_out(method, torch.channels_last)
+            if not self._runs(method, probe):
+                # a plugin's network that .view()s a feature map runs only in the default layout
+                _lay_out(method, torch.contiguous_format)
+                self.normalize.channels_last = False
+
+    @torch.no_grad()
+    def _runs(self, method: TransferMethod, probe: SplitTensors) -> bool:
+        """Whether the network runs on two of ``probe``'s images (in evaluation mode: no batch
+        statistics move, no dropout draws)."""
+        if not len(probe):
+            return True
+        training = method.training
+        method.eval()
+        try:
+            method.network(self.normalize(torch.from_numpy(np.asarray(probe.images[:2])).to(self.device)))
+            return True
+        except RuntimeError:
+            return False
+        finally:
+            method.train(training)
 
     def _fit(self, method, streams, steps, eval_points, test, target, source) -> TrainOutcome:
-        self._place(method)
+        self._place(method, test)
         schedule = set(eval_schedule(steps if method.trains else 0, eval_points))
         updates = build_optimizers(method, steps, self._scaled) if method.trains else []
         samples_per_step = sum(s.batch_size for s in (streams.source, streams.target, streams.unlabeled) if s)
@@ -255,7 +281,7 @@ class Trainer:
         at a time; each batch is scored on the logits ``adapt`` returns, then the optimizer steps on
         its loss (a constant rate: there is no horizon to schedule over). The curve has two points:
         the model as it came (step 0) and the online pass."""
-        self._place(method)
+        self._place(method, test)
         started = self.clock.now()
         before = self.evaluate(method, test)
         eval_seconds, eval_flops = self.clock.now() - started, self._last_eval_flops
