@@ -157,6 +157,15 @@ def test_show_output_where_no_file_can_be_written_is_refused_before_any_work(cli
     assert result.code == 2 and says in result.err and "Traceback" not in result.err
 
 
+@pytest.mark.parametrize("command", [("show",), ("leaderboard", "--port", "99999"), ("list", "pairs")])
+def test_a_pairs_file_that_is_not_there_is_refused_by_every_command(cli, tmp_path, command):
+    # Regression: `show` and `leaderboard` took a mistyped --pairs-file without a word
+    tmp_path.joinpath("results").mkdir()
+    results = ("--results", str(tmp_path / "results")) if command[0] != "list" else ()
+    result = cli("--pairs-file", str(tmp_path / "typo.toml"), *command, *results)
+    assert result.code == 2 and f"--pairs-file {tmp_path / 'typo.toml'}: no such file" in result.err
+
+
 def test_an_option_is_never_taken_for_a_longer_one_it_begins(cli, tmp_path, capsys):
     # Regression: `show --pairs X` was read as `--pairs-file X` (argparse's abbreviations), so a
     # user filtering by pair got the whole board and exit 0.

@@ -196,6 +196,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.data_dir is not None and args.data_dir.exists() and not args.data_dir.is_dir():
             raise UsageError(f"the data dir {str(args.data_dir)!r} (--data-dir or ${DATA_DIR_ENV}) is a "
                              f"file, not a folder")
+        # every command: `show` and `leaderboard` read no pairs file, but a name mistyped there
+        # is as much a mistake as under `run`
+        for path in getattr(args, "pairs_file", []):
+            if not path.expanduser().is_file():
+                raise UsageError(f"--pairs-file {path}: no such file")
         from tlarena.commands import COMMANDS
         return COMMANDS[args.command](args)
     except (UsageError, UnknownName) as error:
