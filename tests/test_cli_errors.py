@@ -168,10 +168,11 @@ def test_a_pairs_file_that_is_not_there_is_refused_by_every_command(cli, tmp_pat
 
 def test_an_option_is_never_taken_for_a_longer_one_it_begins(cli, tmp_path, capsys):
     # Regression: `show --pairs X` was read as `--pairs-file X` (argparse's abbreviations), so a
-    # user filtering by pair got the whole board and exit 0.
+    # user filtering by pair got the whole board and exit 0. `show` has its own --pairs now;
+    # `leaderboard` has none, and there `--pairs` would still begin `--pairs-file`.
     tmp_path.joinpath("results").mkdir()
     with pytest.raises(SystemExit) as exited:
-        cli("show", "--results", str(tmp_path / "results"), "--pairs", "synth-digits->uci-digits")
+        cli("leaderboard", "--results", str(tmp_path / "results"), "--pairs", "synth-digits->uci-digits")
     assert exited.value.code == 2
     assert "unrecognized arguments: --pairs synth-digits->uci-digits" in capsys.readouterr().err
 

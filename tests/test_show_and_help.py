@@ -151,3 +151,49 @@ def test_data_check_names_each_missing_dataset_whole_and_wraps_its_reason_under_
     # rich read "[plain_text]" as markup and printed "uoft-cs/cifar10:"
     first = next(i for i, line in enumerate(lines) if line.startswith("  uoft-cs/cifar10[plain_text]: no data dir"))
     assert lines[first + 1].startswith("    ") and not any(line.endswith(" ") for line in lines)
+
+
+def test_show_pairs_ranks_the_methods_on_that_pair_alone(narrow, results):
+    # "which method for my pair?": the board of one pair, its ranks and leader from it alone
+    out = narrow(250, "show", "--results", str(results), "--pairs", LONG)
+    assert LONG in out and "synth-digits->synth-digits-colour" not in out
+    assert "synth_method" in out and "fine-tune" in out
+
+
+def test_show_filters_apply_to_exports_too(cli, tmp_path):
+    records = [synthetic.record(method, "a->b", seed, setting=setting, backbone=backbone)
+               for method in ("fine-tune", "scratch", "dann") for setting in ("uda", "few-shot")
+               for backbone in ("lenet", "resnet18") for seed in range(2)]
+    results = synthetic.write(tmp_path / "results", records)
+    result = cli("show", "--results", str(results), "--format", "csv", "--cells",
+                 "--methods", "fine-tune,scratch", "--settings", "uda", "--backbone", "resnet18")
+    assert result.code == 0
+    header, *rows = [row.split(",") for row in result.out.strip().splitlines()]
+    cells = {(row[header.index("method")], row[header.index("setting")], row[header.index("backbone")])
+             for row in rows}
+    assert cells == {("fine-tune", "uda", "resnet18"), ("scratch", "uda", "resnet18")}
+
+
+def test_show_names_a_method_with_no_runs_and_what_is_recorded(cli, results):
+    result = cli("show", "--results", str(results), "--methods", "fine-tun")
+    assert result.code == 2 and "no run of method 'fine-tun'" in result.err
+    assert "Did you mean 'fine-tune'?" in result.err and "synth_method" in result.err
+
+
+def test_show_says_when_no_run_has_every_name_asked_for_together(cli, results):
+    # linear-probe is recorded, and so is synth-digits->synth-digits-colour, but not together
+    result = cli("show", "--results", str(results), "--methods", "linear-probe",
+                 "--pairs", "synth-digits->synth-digits-colour")
+    assert result.code == 2 and "no run in" in result.err and "together" in result.err
+
+
+def test_an_error_on_a_terminal_wraps_at_spaces_and_keeps_every_name_whole(capsys, monkeypatch, results):
+    import os
+    import shutil
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    monkeypatch.setattr(shutil, "get_terminal_size", lambda *args: os.terminal_size((40, 24)))
+    assert main(["show", "--results", str(results), "--pairs", "synth->colour"]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) > 1 and all(len(line) <= 40 for line in lines if " " in line.strip())
+    assert any(line.strip().endswith(LONG + ",") or line.strip() == LONG for line in lines)

@@ -67,7 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--pairs-file", action="append", type=Path, default=argparse.SUPPRESS,
                         metavar="FILE", help="pairs declared in TOML: image folders or hub datasets, "
                                              "no Python (repeatable; see README, Your own data)")
-    # No abbreviations: `show --pairs X` would otherwise be taken for `--pairs-file X`.
+    # No abbreviations: `show --pairs X` was once taken for `--pairs-file X`, before show had --pairs.
     parser = argparse.ArgumentParser(prog="tlarena", description=__doc__, parents=[common],
                                      formatter_class=_DefaultsFormatter, allow_abbrev=False)
     parser.add_argument("--version", action="version", version=f"tlarena {__version__}")
@@ -153,6 +153,11 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("--format", choices=["table", "csv", "markdown", "latex", "json"], default="table",
                       help="table: as printed; latex: booktabs, escaped")
     show.add_argument("--cells", action="store_true", help="per (method, pair, setting) instead")
+    every = "(default: every one recorded)"
+    show.add_argument("--methods", help=f"only these methods' runs, comma-separated as under run {every}")
+    show.add_argument("--pairs", help=f"only these SOURCE->TARGET pairs': which method for my pair? {every}")
+    show.add_argument("--settings", help=f"only these settings' runs {every}")
+    show.add_argument("--backbone", help=f"only these backbones' runs {every}")
     show.add_argument("--output", type=Path, help="write the export here instead of stdout")
     show.add_argument("--selection", default="default",
                       choices=["default", "source-val", "target-val", "im", "snd", "oracle"],
@@ -204,8 +209,21 @@ def main(argv: list[str] | None = None) -> int:
         from tlarena.commands import COMMANDS
         return COMMANDS[args.command](args)
     except (UsageError, UnknownName) as error:
-        print(f"tlarena: error: {error.args[0]}", file=sys.stderr)
+        print(_for_stderr(f"tlarena: error: {error.args[0]}"), file=sys.stderr)
         return exit_codes.USAGE
     except KeyboardInterrupt:
         print("tlarena: interrupted; every finished run is recorded", file=sys.stderr)
         return exit_codes.INTERRUPTED
+
+
+def _for_stderr(message: str) -> str:
+    """A terminal gets each line wrapped at spaces, so no name is split at its edge (an error may
+    list every recorded method); a pipe or a log keeps each line whole, for grep."""
+    if not sys.stderr.isatty():
+        return message
+    import shutil
+    import textwrap
+
+    columns = shutil.get_terminal_size().columns
+    return "\n".join(textwrap.fill(line, columns, subsequent_indent="  ", break_long_words=False,
+                                    break_on_hyphens=False) or line for line in message.splitlines())

@@ -680,7 +680,7 @@ def _summary(kind: str, names: list[str], shown: int = 6) -> str:
 
 
 def show(args) -> int:
-    from tlarena import preflight
+    from tlarena import preflight, shown_runs
     from tlarena.records import load_results
 
     if not args.results.is_dir():
@@ -688,6 +688,8 @@ def show(args) -> int:
     if args.output is not None:
         preflight.output_file(args.output)
     frame, problems = load_results(args.results)
+    frame = shown_runs.kept(frame, {option: getattr(args, option) for option, _ in shown_runs.OPTIONS},
+                            args.results)
     for problem in problems:
         _warn(problem)
     if args.format == "table":
