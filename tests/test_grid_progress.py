@@ -72,6 +72,30 @@ def test_the_eta_leaves_out_what_a_run_did_for_the_runs_after_it(tmp_path, monke
     assert shown.times[first.method] == [10.0] and shown.eta() == "ETA ~20 s"   # two runs left
 
 
+def test_a_run_that_trains_no_steps_sets_no_eta_for_the_runs_that_do(tmp_path, monkeypatch):
+    """Regression: a source-only run trains nothing of its own (its minute goes to the source model
+    the runs after reuse), and its seconds put the ETA of a grid of DANN runs at 11 s. A method not
+    timed yet is estimated at its steps times the time per step of the runs that trained."""
+    import dataclasses
+
+    from tlarena_leaderboard import synthetic
+
+    only = [synthetic.record("source-only", "a->b", seed, steps=2500) for seed in range(2)]
+    only = [dataclasses.replace(r, cost=dataclasses.replace(r.cost, steps=0)) for r in only]
+    dann = [synthetic.record("dann", "a->b", seed, steps=2500) for seed in range(3)]
+    cdan = synthetic.record("cdan", "a->b", 0, steps=10_000)
+    results = synthetic.write(tmp_path / "results", [*only, *dann, cdan])
+    monkeypatch.setattr("tlarena.grid_progress.wall_seconds",
+                        lambda record: 2.0 if record.spec.method == "source-only" else 150.0)
+    shown = GridProgress(plain(), [r.spec for r in [*only, *dann, cdan]], results)
+
+    shown.finished(only[0].spec, "ok")
+    assert shown.eta() == "ETA known once a run has trained"
+    shown.finished(dann[0].spec, "ok")
+    # left: source-only 2 s, two DANN runs 150 s each, CDAN's 10,000 steps at 150 s / 2,500 steps
+    assert shown.eta() == "ETA ~15 min"   # 902 s
+
+
 def test_in_a_pipe_a_slow_phase_is_one_line_and_step_counts_are_not_printed(tmp_path):
     spec = shipped(1)[0].spec
     console = plain()

@@ -8,8 +8,10 @@ part (building or decoding a dataset, training the source model).
 
 The ETA adds up the runs left: each at the median wall time of recorded runs of its cell (else of
 its method) on this hardware (``tlarena.plan``), else of the runs of its method finished in this
-grid, else of any run finished in this grid; a run under way counts what it has left. With no
-estimate for some run left, it says so instead of guessing. A run of this grid counts without its
+grid, else its steps at the median time per step of the runs finished in this grid that trained
+(a source-only run trains none: its few seconds once put the ETA of a grid of DANN runs at 11 s);
+a run under way counts what it has left. With no estimate for some run left, it says so instead of
+guessing. A run of this grid counts without its
 slow shared parts (building or decoding a dataset, training the source model): the first runs do
 them for the runs after, and counting them in every run put the first ETA of `run --all` at twice
 its time.
@@ -49,6 +51,7 @@ class GridProgress:
         self.left = {spec.key: spec for spec in specs}
         self.running: dict[str, tuple[RunSpec, phases.Phase, float]] = {}
         self.times: dict[str, list[float]] = defaultdict(list)   # this grid's wall times by method
+        self.step_times: list[float] = []                         # … per step, of runs that trained
         self.shared: dict[str, float] = defaultdict(float)        # key → seconds in _SLOW phases
         self._slow_since: dict[str, float] = {}
         self.started = time.monotonic()
@@ -101,7 +104,10 @@ class GridProgress:
         record = _read(self.results, spec) if status not in ("running elsewhere",) else None
         seconds = wall_seconds(record) if record else None
         if seconds is not None and status != "n/a":
-            self.times[spec.method].append(max(0.0, seconds - shared))
+            own = max(0.0, seconds - shared)
+            self.times[spec.method].append(own)
+            if record.cost is not None and record.cost.steps > 0:
+                self.step_times.append(own / record.cost.steps)
         line = f"[{self.done}/{self.total}] {status} {spec.label()}"
         if record is not None and record.metrics is not None:
             line += f"  top-1 {100 * record.metrics.top1:.1f} %"
@@ -123,16 +129,15 @@ class GridProgress:
             running = {key: began for key, (_, _, began) in self.running.items()}
         if not left:
             return "ETA 0 s"
-        every = [s for times in self.times.values() for s in times]
         total = 0.0
         for spec in left:
             seconds = self.estimates.get(spec.key)
             if seconds is None and self.times.get(spec.method):
                 seconds = statistics.median(self.times[spec.method])
-            if seconds is None and every:
-                seconds = statistics.median(every)
+            if seconds is None and self.step_times:
+                seconds = statistics.median(self.step_times) * spec.budget.steps
             if seconds is None:
-                return "ETA known after the first run"
+                return "ETA known once a run has trained" if self.times else "ETA known after the first run"
             total += max(0.0, seconds - (now - running[spec.key])) if spec.key in running else seconds
         return f"ETA {duration((total / self.workers, 0))}"
 
