@@ -192,6 +192,23 @@ def test_dry_run_with_workers_estimates_from_runs_recorded_with_a_workers_share_
     assert "1 from the same cell" in result.out and "unknown" not in result.out, result.out
 
 
+def test_dry_run_with_workers_shares_the_time_left_among_them(cli, tmp_path, monkeypatch):
+    # Regression: the estimate added up every run left, as if they ran one after another: `run
+    # --all --rerun --workers 2` said ~60 min and took 30, while the grid's own ETA divides by 2.
+    grid = ["--methods", "fine-tune", "--pairs", "uci-digits->uci-digits-rotated", "--settings", "supervised",
+            "--results", str(tmp_path), *TINY]
+    threads = torch.get_num_threads()
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr("tlarena.plan.wall_seconds", lambda record: 120.0)
+    try:
+        assert cli("run", *grid, "--in-process", "--threads", "1").code == 0   # as a worker of two records
+        torch.set_num_threads(2)
+        result = cli("run", *grid, "--seeds", "0,1,2", "--workers", "2", "--dry-run")
+    finally:
+        torch.set_num_threads(threads)
+    assert "1 recorded, 2 left; estimated time left ~2 min with 2 workers (4 min of runs)" in result.out, result.out
+
+
 def test_dry_run_of_a_complete_grid_leaves_nothing(cli, tmp_path):
     # the committed results hold every run of `tlarena run --all --seeds 0` (and more seeds of some)
     shutil.copytree(ROOT / "results", tmp_path / "results")

@@ -335,9 +335,14 @@ def _dry_run(args, arena: Arena, specs: list, hardware: str, records: list, done
     grid_plan = plan(specs, done, records, hardware, _not_applicable(arena), _live_claims(args.results))
     left = grid_plan.left
     claimed = sum(spec.key in grid_plan.claimed for spec in left)
+    # runs side by side share the time left, as the ETA of the grid itself counts it
+    seconds, unknown = grid_plan.total()
+    estimate = duration((seconds / args.workers, unknown))
+    if args.workers > 1 and seconds:
+        estimate += f" with {args.workers} workers ({duration((seconds, 0)).lstrip('~')} of runs)"
     console.print(f"dry run: nothing is run or written. {len(specs) - len(left)} recorded, {len(left)} "
                   f"left{f' ({claimed} claimed by another run)' if claimed else ''}; estimated time "
-                  f"left {duration(grid_plan.total())}", highlight=False)
+                  f"left {estimate}", highlight=False)
     if left:
         ways = Counter(grid_plan.how[spec.key] for spec in left)
         console.print("estimates: " + ", ".join(f"{ways[how]} from the {how}" if how.startswith("same")
