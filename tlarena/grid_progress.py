@@ -82,7 +82,7 @@ class GridProgress:
             if entered and phase.what in _SLOW:
                 self._slow_since[spec.key] = now
         if self._bar is None and entered and phase.what in _SLOW:
-            self.console.print(Text(f"  {spec.label()}: {phase.text()}"), soft_wrap=True)
+            self.console.print(Text(f"  {spec.label()}: {phase.begun()}"), soft_wrap=True)
 
     def _leave(self, key: str, phase: phases.Phase, now: float) -> None:
         """The run ``key`` leaves ``phase``: a slow shared phase's time goes to ``shared``."""

@@ -33,6 +33,11 @@ class Phase:
         text = f"{self.what} {self.subject}".strip()
         return f"{text} {self.step}/{self.steps}" if self.steps else text
 
+    def begun(self) -> str:
+        """The phase as a log's one line about it says it: its length, not a count that never moves."""
+        text = f"{self.what} {self.subject}".strip()
+        return f"{text} ({self.steps:,} steps)" if self.steps else text
+
     def to_dict(self) -> dict:
         return asdict(self)
 
