@@ -27,9 +27,19 @@ def with_taxonomy(frame: pd.DataFrame, suites: dict[str, str], families: dict[st
                         family=frame["method"].map(families).fillna("unknown"))
 
 
+# Streamlit cuts a chosen value's chip with an ellipsis at the sidebar's width
+# ("uci-digits->uci-digits-ro…"): a name a user must type is shown whole, wrapped if need be.
+WHOLE_CHIPS = """<style>
+.stMultiSelect [data-tag] { max-width: none; height: auto; }
+.stMultiSelect [data-tag] > span[title] { white-space: normal; overflow: visible; text-overflow: clip;
+                                          overflow-wrap: anywhere; }
+</style>"""
+
+
 def sidebar(frame: pd.DataFrame, url: Url) -> tuple[pd.DataFrame, str]:
     """Draw the filters; the runs they keep and the selection rule chosen."""
     bar = st.sidebar
+    bar.markdown(WHOLE_CHIPS, unsafe_allow_html=True)   # a constant: no record's text is HTML
     bar.header("Filters")
     rules = [DEFAULT, *RULES]
     rule = bar.selectbox("Selection rule", rules, key=url.one("selection", rules, DEFAULT),

@@ -166,13 +166,12 @@ def test_a_pairs_file_that_is_not_there_is_refused_by_every_command(cli, tmp_pat
     assert result.code == 2 and f"--pairs-file {tmp_path / 'typo.toml'}: no such file" in result.err
 
 
-def test_an_option_is_never_taken_for_a_longer_one_it_begins(cli, tmp_path, capsys):
+def test_an_option_is_never_taken_for_a_longer_one_it_begins(cli, capsys):
     # Regression: `show --pairs X` was read as `--pairs-file X` (argparse's abbreviations), so a
     # user filtering by pair got the whole board and exit 0. `show` has its own --pairs now;
-    # `leaderboard` has none, and there `--pairs` would still begin `--pairs-file`.
-    tmp_path.joinpath("results").mkdir()
+    # `list` has none, and there `--pairs` would still begin `--pairs-file`.
     with pytest.raises(SystemExit) as exited:
-        cli("leaderboard", "--results", str(tmp_path / "results"), "--pairs", "synth-digits->uci-digits")
+        cli("list", "methods", "--pairs", "synth-digits->uci-digits")
     assert exited.value.code == 2
     assert "unrecognized arguments: --pairs synth-digits->uci-digits" in capsys.readouterr().err
 

@@ -23,6 +23,8 @@ from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 from tlarena_leaderboard import synthetic  # noqa: E402
 
+PAIR = "domainnet-clipart->domainnet-real"   # longer than the sidebar's chips are wide
+
 
 def _free_port() -> int:
     with socket.socket() as probe:
@@ -45,7 +47,7 @@ def _wait_until_healthy(url: str, server: subprocess.Popen, seconds: float = 120
 
 @pytest.fixture
 def leaderboard(tmp_path):
-    records = [synthetic.record(method, "mnist->usps", seed, top1=top1 + 0.01 * seed, setting=setting)
+    records = [synthetic.record(method, PAIR, seed, top1=top1 + 0.01 * seed, setting=setting)
                for method, top1 in (("fine-tune", 0.8), ("scratch", 0.7))
                for setting in ("few-shot", "supervised") for seed in range(3)]
     results = synthetic.write(tmp_path / "results", records)
@@ -87,10 +89,15 @@ def _text(driver) -> str:
 
 
 def test_a_deep_link_opens_the_filtered_view_and_its_csv_downloads(leaderboard, browser, tmp_path):
-    browser.get(f"{leaderboard}/?setting=few-shot&method=scratch")
+    browser.get(f"{leaderboard}/?setting=few-shot&method=scratch&pair={PAIR.replace('>', '%3E')}")
     WebDriverWait(browser, 120).until(lambda d: "selection source-val" in _text(d))
     shown = _text(browser)
     assert "few-shot · lenet · selection source-val" in shown and "supervised · lenet" not in shown
+    # the pair's chip in the sidebar shows its whole name (Streamlit cut it with an ellipsis)
+    chip = WebDriverWait(browser, 60).until(lambda d: d.find_elements(
+        By.CSS_SELECTOR, f'.stMultiSelect [data-tag] span[title="{PAIR}"]'))[0]
+    assert browser.execute_script("return arguments[0].scrollWidth <= arguments[0].clientWidth", chip)
+    assert chip.text.replace("\n", "") == PAIR
     download = WebDriverWait(browser, 60).until(
         lambda d: d.find_elements(By.XPATH, "//button[contains(., 'Download CSV')]"))[0]
     browser.execute_script("arguments[0].scrollIntoView(); arguments[0].click();", download)

@@ -197,3 +197,21 @@ def test_an_error_on_a_terminal_wraps_at_spaces_and_keeps_every_name_whole(capsy
     lines = capsys.readouterr().err.splitlines()
     assert len(lines) > 1 and all(len(line) <= 40 for line in lines if " " in line.strip())
     assert any(line.strip().endswith(LONG + ",") or line.strip() == LONG for line in lines)
+
+
+def test_leaderboard_opens_its_link_with_the_filters_set_and_checks_the_names_first(cli, results, monkeypatch):
+    pytest.importorskip("streamlit")
+    import subprocess
+
+    from tlarena import preflight
+
+    started = []
+    monkeypatch.setattr(subprocess, "call", lambda command, env: started.append(command) or 0)
+    monkeypatch.setattr(preflight, "listening", lambda address, port: None)
+    result = cli("leaderboard", "--results", str(results), "--pairs", LONG, "--methods", "fine-tune,scratch")
+    # the app's sidebar reads these link parameters (tests/test_leaderboard_app.py)
+    assert result.code == 0 and len(started) == 1
+    assert "/?method=fine-tune&method=scratch&pair=domainnet-clipart-%3Edomainnet-real " in result.out
+
+    mistyped = cli("leaderboard", "--results", str(results), "--methods", "fine-tun")
+    assert mistyped.code == 2 and "Did you mean 'fine-tune'?" in mistyped.err and len(started) == 1

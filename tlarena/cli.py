@@ -153,11 +153,7 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("--format", choices=["table", "csv", "markdown", "latex", "json"], default="table",
                       help="table: as printed; latex: booktabs, escaped")
     show.add_argument("--cells", action="store_true", help="per (method, pair, setting) instead")
-    every = "(default: every one recorded)"
-    show.add_argument("--methods", help=f"only these methods' runs, comma-separated as under run {every}")
-    show.add_argument("--pairs", help=f"only these SOURCE->TARGET pairs': which method for my pair? {every}")
-    show.add_argument("--settings", help=f"only these settings' runs {every}")
-    show.add_argument("--backbone", help=f"only these backbones' runs {every}")
+    _run_filters(show)
     show.add_argument("--output", type=Path, help="write the export here instead of stdout")
     show.add_argument("--selection", default="default",
                       choices=["default", "source-val", "target-val", "im", "snd", "oracle"],
@@ -176,6 +172,7 @@ def _parser() -> argparse.ArgumentParser:
     board.add_argument("--results", type=Path, default=_results_default(), help=_RESULTS_HELP)
     board.add_argument("--port", type=int, default=8501)
     board.add_argument("--address", default="127.0.0.1", help="where the app listens")
+    _run_filters(board, "the link opens with its filters set to ")
 
     data = command("data", help="bring local dataset files into the --data-dir layout; check what is here")
     data_commands = data.add_subparsers(dest="data_command", required=True)
@@ -191,6 +188,17 @@ def _parser() -> argparse.ArgumentParser:
                                                               "is, its rows and fingerprint")
     check.add_argument("--suite", help="only this suite's datasets")
     return parser
+
+
+def _run_filters(command: argparse.ArgumentParser, how: str = "") -> None:
+    """`show`'s and `leaderboard`'s choice of runs, by the names `run` takes (``tlarena.shown_runs``)."""
+    every = "(default: every one recorded)"
+    command.add_argument("--methods", help=f"{how}only these methods' runs, comma-separated as under run "
+                                           f"{every}")
+    command.add_argument("--pairs", help=f"{how}only these SOURCE->TARGET pairs': which method for my pair? "
+                                         f"{every}")
+    command.add_argument("--settings", help=f"{how}only these settings' runs {every}")
+    command.add_argument("--backbone", help=f"{how}only these backbones' runs {every}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -747,17 +747,34 @@ def leaderboard(args) -> int:
         raise UsageError("the leaderboard needs Streamlit: pip install 'tlarena[leaderboard]'")
     if not args.results.is_dir():
         raise UsageError(f"no results directory {str(args.results)!r}; run `tlarena run --all` first")
+    link = f"http://{args.address}:{args.port}/{_filters_query(args)}"
     preflight.listening(args.address, args.port)
     app = Path(importlib.util.find_spec("tlarena_leaderboard").origin).parent / "app.py"
     env = {**os.environ, "TLARENA_RESULTS": str(args.results.resolve()),
            "TLARENA_PLUGINS": ",".join(args.plugin)}
-    console.print(f"leaderboard of {args.results}/ at http://{args.address}:{args.port} "
-                  f"(Ctrl+C stops it)", highlight=False)
+    console.print(f"leaderboard of {args.results}/ at {link} (Ctrl+C stops it)", highlight=False,
+                  soft_wrap=True)
     return subprocess.call([sys.executable, "-m", "streamlit", "run", str(app),
                             "--server.address", args.address, "--server.port", str(args.port),
                             "--server.headless", "true", "--browser.gatherUsageStats", "false",
                             "--client.toolbarMode", "viewer"],
                            env=env)
+
+
+def _filters_query(args) -> str:
+    """``?pair=…&setting=…``: the app's sidebar filters (its link parameters) from ``--pairs`` and
+    the like, each name checked against the records first, as `show` checks it."""
+    from urllib.parse import urlencode
+
+    from tlarena import shown_runs
+    from tlarena.records import load_results
+
+    chosen = {option: getattr(args, option) for option, _ in shown_runs.OPTIONS}
+    if not any(chosen.values()):
+        return ""
+    shown_runs.kept(load_results(args.results)[0], chosen, args.results)
+    return "?" + urlencode([(column, name) for option, column in shown_runs.OPTIONS
+                            if chosen[option] for name in csv_items(chosen[option])])
 
 
 def reproduce(args) -> int:
