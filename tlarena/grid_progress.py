@@ -11,10 +11,9 @@ its method) on this hardware (``tlarena.plan``), else of the runs of its method 
 grid, else its steps at the median time per step of the runs finished in this grid that trained
 (a source-only run trains none: its few seconds once put the ETA of a grid of DANN runs at 11 s);
 a run under way counts what it has left. With no estimate for some run left, it says so instead of
-guessing. A run of this grid counts without its
-slow shared parts (building or decoding a dataset, training the source model): the first runs do
-them for the runs after, and counting them in every run put the first ETA of `run --all` at twice
-its time.
+guessing. A run of this grid counts without its slow shared parts (building or decoding a dataset,
+training the source model): the first runs do them for the runs after, and counting them in every
+run put the first ETA of `run --all` at twice its time.
 """
 from __future__ import annotations
 

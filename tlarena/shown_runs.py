@@ -1,4 +1,5 @@
-"""Which recorded runs `tlarena show` ranks: ``--methods``, ``--pairs``, ``--settings``, ``--backbone``.
+"""Which recorded runs `tlarena show` ranks, and `tlarena leaderboard` opens filtered to: ``--methods``,
+``--pairs``, ``--settings``, ``--backbone``.
 
 The same names as `tlarena run`'s options, so a user narrows the board to the grid they ran, or asks
 "which method for my pair?" with ``--pairs``. A name with no recorded run is a mistake: it would
