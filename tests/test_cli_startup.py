@@ -174,20 +174,26 @@ def test_dry_run_estimates_the_rest_from_runs_of_the_same_cell_on_this_hardware(
     assert "1 unknown" in cli("run", *grid, "--seeds", "0,1", "--dry-run").out
 
 
-def test_dry_run_with_workers_estimates_from_runs_recorded_with_a_workers_share_of_the_cores(
-        cli, tmp_path, monkeypatch):
-    # Regression: the estimate looked for runs recorded with this process's thread count, while
-    # each of N workers records its share of the cores: a `--workers 2` grid never found its own runs.
+def _dry_run_with_two_workers(cli, tmp_path, monkeypatch, seeds: str):
+    """One run recorded as a worker of two would record it (one thread of 2 cores), then a dry run
+    of ``seeds`` with ``--workers 2``."""
     grid = ["--methods", "fine-tune", "--pairs", "uci-digits->uci-digits-rotated", "--settings", "supervised",
             "--results", str(tmp_path), *TINY]
     threads = torch.get_num_threads()
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
     try:
-        assert cli("run", *grid, "--in-process", "--threads", "1").code == 0   # as a worker of two records
+        assert cli("run", *grid, "--in-process", "--threads", "1").code == 0
         torch.set_num_threads(2)
-        result = cli("run", *grid, "--seeds", "0,1", "--workers", "2", "--dry-run")
+        return cli("run", *grid, "--seeds", seeds, "--workers", "2", "--dry-run")
     finally:
         torch.set_num_threads(threads)
+
+
+def test_dry_run_with_workers_estimates_from_runs_recorded_with_a_workers_share_of_the_cores(
+        cli, tmp_path, monkeypatch):
+    # Regression: the estimate looked for runs recorded with this process's thread count, while
+    # each of N workers records its share of the cores: a `--workers 2` grid never found its own runs.
+    result = _dry_run_with_two_workers(cli, tmp_path, monkeypatch, "0,1")
     assert result.code == 0 and "(1 threads) →" in result.out, result.out
     assert "1 from the same cell" in result.out and "unknown" not in result.out, result.out
 
@@ -195,17 +201,8 @@ def test_dry_run_with_workers_estimates_from_runs_recorded_with_a_workers_share_
 def test_dry_run_with_workers_shares_the_time_left_among_them(cli, tmp_path, monkeypatch):
     # Regression: the estimate added up every run left, as if they ran one after another: `run
     # --all --rerun --workers 2` said ~60 min and took 30, while the grid's own ETA divides by 2.
-    grid = ["--methods", "fine-tune", "--pairs", "uci-digits->uci-digits-rotated", "--settings", "supervised",
-            "--results", str(tmp_path), *TINY]
-    threads = torch.get_num_threads()
-    monkeypatch.setattr(os, "cpu_count", lambda: 2)
     monkeypatch.setattr("tlarena.plan.wall_seconds", lambda record: 120.0)
-    try:
-        assert cli("run", *grid, "--in-process", "--threads", "1").code == 0   # as a worker of two records
-        torch.set_num_threads(2)
-        result = cli("run", *grid, "--seeds", "0,1,2", "--workers", "2", "--dry-run")
-    finally:
-        torch.set_num_threads(threads)
+    result = _dry_run_with_two_workers(cli, tmp_path, monkeypatch, "0,1,2")
     assert "1 recorded, 2 left; estimated time left ~2 min with 2 workers (4 min of runs)" in result.out, result.out
 
 
