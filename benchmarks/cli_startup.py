@@ -30,7 +30,7 @@ def timed(args: list[str], env: dict) -> tuple[float, str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--results", type=Path, default=Path("results"),
                         help="records of every run of `tlarena run --all` (copied; never written)")
     parser.add_argument("--seeds", default="0,1,2", help="the seeds of `run --all` the results hold")

@@ -139,7 +139,7 @@ def loader_seconds(train, args, device) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", default="resnet50", help="any timm model name")
     parser.add_argument("--size", type=int, default=224, help="image height and width")
     parser.add_argument("--batch", type=int, default=64)

@@ -128,7 +128,7 @@ def generated(defaults_folder: Path, tuned_folder: Path, tuned_steps: int) -> st
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0],
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--shared", type=Path, default=SHARED, help="the shared real-data folder")
     parser.add_argument("--work", type=Path, default=ROOT / ".repro-results",

@@ -130,7 +130,7 @@ def write_doc(doc: Path, block: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0],
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--work", type=Path, default=ROOT / ".repro-dg", help="cache and records (not committed)")
     parser.add_argument("--doc", type=Path, default=ROOT / "docs" / "reproduction.md")

@@ -301,7 +301,7 @@ def write_doc(doc: Path, block: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0],
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--shared", type=Path, default=SHARED, help="the shared real-data folder")
     parser.add_argument("--work", type=Path, default=ROOT / ".repro-results",

@@ -40,7 +40,7 @@ def features(model: torch.nn.Module, images: np.ndarray) -> torch.Tensor:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--work", type=Path, default=Path(__file__).resolve().parents[1] / ".repro-reweighting")
     args = parser.parse_args()
     torch.set_num_threads(1)

@@ -186,7 +186,7 @@ def train(variant: str, seed: int, steps: int, data) -> tuple[float | None, floa
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
     parser.add_argument("--seeds", default="0,1")
     parser.add_argument("--steps", type=int, default=2500)

@@ -1,4 +1,5 @@
 """The benchmark scripts still run and print their ratios (at toy sizes: no timing is asserted)."""
+import ast
 import os
 import re
 import subprocess
@@ -260,3 +261,22 @@ def test_the_mnist_usps_pairs_file_scores_the_suites_pair_on_the_images_it_adapt
     assert (pair.target.path, pair.target.revision) == (USPS_1800.path, USPS_1800.revision)
     assert pair.target.splits == {"train": USPS_1800.splits["train"], "test": USPS_1800.splits["train"]}
     assert evaluation_for(pair.target, False, True) is Evaluation.TRANSDUCTIVE
+
+
+def _summary(path):
+    """A script's docstring up to its first blank line: what its --help opens with."""
+    docstring = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8")), clean=False) or ""
+    return docstring.split("\n\n")[0].strip()
+
+
+# The scripts whose summary wraps onto a second line: a --help that printed only the first line
+# stopped mid-sentence ("picked per seed without a").
+WRAPPED_SUMMARIES = sorted(path.name for path in (ROOT / "benchmarks").glob("*.py")
+                           if "argparse" in path.read_text(encoding="utf-8") and "\n" in _summary(path))
+
+
+@pytest.mark.parametrize("script", WRAPPED_SUMMARIES)
+def test_a_benchmarks_help_gives_its_whole_summary(script):
+    out = run_benchmark(script, "--help")
+
+    assert " ".join(_summary(ROOT / "benchmarks" / script).split()) in " ".join(out.split())
