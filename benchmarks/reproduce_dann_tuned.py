@@ -11,7 +11,7 @@ not picked), and the issue's criterion is the picked run's gain over source-only
 Shares reproduce_digits.py's data dir, cache and records (``--work``): the source models and the
 default runs are those of its tables when it has run, and a rerun skips what is recorded.
 
-    python benchmarks/reproduce_dann_tuned.py --workers 2          # seeds 0-4 (about 2 hours of runs)
+    python benchmarks/reproduce_dann_tuned.py --workers 2          # seeds 0-4 (41 min of runs on 2 cores)
     python benchmarks/reproduce_dann_tuned.py --report-only        # rewrite the doc from the records
     python benchmarks/reproduce_dann_tuned.py --seeds 0 --steps 20 --tuned-steps 40 --source-steps 20 --doc /tmp/check.md
 """
