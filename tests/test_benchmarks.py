@@ -265,16 +265,16 @@ def test_the_mnist_usps_pairs_file_scores_the_suites_pair_on_the_images_it_adapt
     assert evaluation_for(pair.target, False, True) is Evaluation.TRANSDUCTIVE
 
 
-def _summary(path):
+def _summary(text):
     """A script's docstring up to its first blank line: what its --help opens with."""
-    docstring = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8")), clean=False) or ""
+    docstring = ast.get_docstring(ast.parse(text), clean=False) or ""
     return docstring.split("\n\n")[0].strip()
 
 
-# The scripts whose summary wraps onto a second line: a --help that printed only the first line
-# stopped mid-sentence ("picked per seed without a").
-WRAPPED_SUMMARIES = sorted(path.name for path in (ROOT / "benchmarks").glob("*.py")
-                           if "argparse" in path.read_text(encoding="utf-8") and "\n" in _summary(path))
+# The scripts whose summary wraps onto a second line, each with its summary: a --help that printed
+# only the first line stopped mid-sentence ("picked per seed without a").
+WRAPPED_SUMMARIES = {str(path): _summary(text) for path in sorted((ROOT / "benchmarks").glob("*.py"))
+                     if "argparse" in (text := path.read_text(encoding="utf-8")) and "\n" in _summary(text)}
 
 
 # One interpreter prints every --help: the scripts' imports (torch, timm) are the cost, once.
@@ -291,12 +291,11 @@ print(json.dumps(helps))
 
 
 def test_each_benchmarks_help_gives_its_whole_summary():
-    paths = [str(ROOT / "benchmarks" / script) for script in WRAPPED_SUMMARIES]
-    done = subprocess.run([sys.executable, "-c", HELP_OF_EACH, *paths], capture_output=True, text=True,
-                          timeout=300)
+    done = subprocess.run([sys.executable, "-c", HELP_OF_EACH, *WRAPPED_SUMMARIES], capture_output=True,
+                          text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     helps = json.loads(done.stdout)
 
-    cut = [Path(path).name for path in paths
-           if " ".join(_summary(Path(path)).split()) not in " ".join(helps[path].split())]
-    assert len(paths) >= 4 and cut == []
+    cut = [Path(path).name for path, summary in WRAPPED_SUMMARIES.items()
+           if " ".join(summary.split()) not in " ".join(helps[path].split())]
+    assert len(WRAPPED_SUMMARIES) >= 4 and cut == []
