@@ -22,6 +22,34 @@ def run_benchmark(script: str, *args: str) -> str:
     return done.stdout
 
 
+# One interpreter runs every call of a fixture below: their imports (torch, timm, scikit-learn) are
+# the cost of each process, paid once. A call that raises or exits non-zero fails them all, with
+# its traceback or message.
+IN_ONE_PROCESS = """
+import contextlib, io, json, runpy, sys
+calls, saved_to, outputs = json.loads(sys.argv[1]), sys.argv[2], {}
+for name, argv in calls.items():
+    sys.argv, buffer = argv, io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        try:
+            runpy.run_path(argv[0], run_name="__main__")
+        except SystemExit as stop:
+            if stop.code not in (None, 0):
+                raise
+    outputs[name] = buffer.getvalue()
+with open(saved_to, "w") as out:
+    json.dump(outputs, out)
+"""
+
+
+def run_in_one_process(calls: dict[str, list[str]], folder: Path) -> dict[str, str]:
+    """Each call's stdout, by name; a call is a script's path, then its arguments."""
+    done = subprocess.run([sys.executable, "-c", IN_ONE_PROCESS, json.dumps(calls), str(folder / "outputs.json")],
+                          capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr
+    return json.loads((folder / "outputs.json").read_text())
+
+
 def ratio(output: str, label: str) -> float:
     return float(re.search(rf"{label}[^:]*: ([0-9.]+)", output).group(1))
 
@@ -56,10 +84,20 @@ def test_frozen_features_prints_each_methods_speed_up_and_both_accuracies():
     assert "top-1 reused" in out and "recomputed" in out
 
 
+@pytest.fixture(scope="module")
+def recipe_ablation(tmp_path_factory) -> dict[str, str]:
+    """The outputs of the plain-loop ablation's calls the tests below read, three steps a run."""
+    script = str(ROOT / "benchmarks" / "source_recipe_ablation.py")
+    common = ["--shared", str(SHARED_DATA), "--seeds", "0", "--steps", "3"]
+    return run_in_one_process({
+        "suite": [script, *common, "--variants", "plain,tlarena,plain-dann"],
+        "jda": [script, *common, "--variants", "plain,1600", "--mnist", "jda", "--usps", "jda"],
+    }, tmp_path_factory.mktemp("recipe-ablation"))
+
+
 @requires_shared_data
-def test_source_recipe_ablation_scores_each_variant_on_usps():
-    out = run_benchmark("source_recipe_ablation.py", "--shared", str(SHARED_DATA), "--seeds", "0",
-                        "--steps", "3", "--variants", "plain,tlarena,plain-dann")
+def test_source_recipe_ablation_scores_each_variant_on_usps(recipe_ablation):
+    out = recipe_ablation["suite"]
     assert out.splitlines()[0].split()[2:4] == ["USPS", "test"]   # the split tlarena scores this pair on
     rows = {line.split()[0]: [float(v) for v in line.split()[2:5]] for line in out.splitlines()[1:]}
     assert set(rows) == {"plain", "tlarena", "plain-dann"}
@@ -67,9 +105,8 @@ def test_source_recipe_ablation_scores_each_variant_on_usps():
 
 
 @requires_shared_data
-def test_source_recipe_ablation_trains_on_the_jda_subset_and_scores_its_1800_usps_images():
-    out = run_benchmark("source_recipe_ablation.py", "--shared", str(SHARED_DATA), "--seeds", "0",
-                        "--steps", "3", "--variants", "plain,1600", "--mnist", "jda", "--usps", "jda")
+def test_source_recipe_ablation_trains_on_the_jda_subset_and_scores_its_1800_usps_images(recipe_ablation):
+    out = recipe_ablation["jda"]
     rows = {line.split()[0]: line.split()[2:5] for line in out.splitlines()[1:]}
     assert set(rows) == {"plain", "1600"}
     for usps_test, usps_1800, fit in rows.values():   # the subset has no USPS test split
@@ -129,12 +166,29 @@ def test_the_jda_subsets_usps_images_are_every_fifth_usps_image_not_its_first_18
     assert min(correlation) > 0.85 and np.median(correlation) > 0.95
 
 
+@pytest.fixture(scope="module")
+def dann_ablation(tmp_path_factory) -> dict[str, str]:
+    """The outputs of the DANN ablation's calls the tests below read, three steps a run."""
+    script = str(ROOT / "benchmarks" / "dann_mnist_m_ablation.py")
+    common = ["--shared", str(SHARED_DATA), "--steps", "3"]
+    return run_in_one_process({   # "variants": a network without and one with batch norm
+        "variants": [script, *common, "--variants", "paper,lenet-bn-adam", "--seeds", "0,1"],
+        "target-images": [script, *common, "--variants", "paper", "--seeds", "0", "--target-images", "30,3599"],
+        "source-images": [script, *common, "--variants", "paper", "--seeds", "0", "--source-images", "30,3600"],
+        "interleaved": [script, *common, "--variants", "paper,lenet", "--seeds", "0", "--split", "interleaved"],
+        "alignment": [script, *common, "--variants", "paper", "--seeds", "0", "--alignment"],
+    }, tmp_path_factory.mktemp("dann-ablation"))
+
+
+def gains_table(out: str) -> dict[tuple[str, str], list[str]]:
+    """(variant, seed or "mean") → the cells of its row in the ablation's table of gains."""
+    end = out.index("Alignment, %") if "Alignment, %" in out else out.index("Top-1 % on")
+    return {tuple(line.split()[:2]): line.split()[2:] for line in out[out.index("variant"):end].splitlines()[1:]}
+
+
 @requires_shared_data
-def test_dann_mnist_m_ablation_prints_each_variants_gain_over_its_own_source_only():
-    out = run_benchmark("dann_mnist_m_ablation.py", "--shared", str(SHARED_DATA), "--steps", "3",
-                        "--variants", "paper,lenet-bn-adam", "--seeds", "0,1")   # without and with batch norm
-    table = out[out.index("variant"):out.index("Top-1 % on")].splitlines()[1:]
-    rows = {tuple(line.split()[:2]): line.split()[2:] for line in table}
+def test_dann_mnist_m_ablation_prints_each_variants_gain_over_its_own_source_only(dann_ablation):
+    rows = gains_table(dann_ablation["variants"])
     assert set(rows) == {(v, s) for v in ("paper", "lenet-bn-adam") for s in ("0", "1", "mean")}
     for (variant, _), (source_only, dann, gain, *adabn) in rows.items():
         assert 0 <= float(source_only) <= 100 and 0 <= float(dann) <= 100
@@ -150,34 +204,29 @@ def test_dann_mnist_m_ablation_prints_each_variants_gain_over_its_own_source_onl
 
 
 @requires_shared_data
-def test_dann_mnist_m_ablation_prints_one_table_per_number_of_images():
-    common = ("--shared", str(SHARED_DATA), "--steps", "3", "--variants", "paper", "--seeds", "0")
-
+def test_dann_mnist_m_ablation_prints_one_table_per_number_of_images(dann_ablation):
     def tables(out: str, title: str) -> dict:   # images: [source-only, DANN, gain] of seed 0
         return {int(block.split(" of ")[0].replace(",", "")): block.splitlines()[2].split()[2:5]
                 for block in out.split(title)[1:]}
-    target_out = run_benchmark("dann_mnist_m_ablation.py", *common, "--target-images", "30,3599")
-    source_out = run_benchmark("dann_mnist_m_ablation.py", *common, "--source-images", "30,3600")
+    target_out, source_out = dann_ablation["target-images"], dann_ablation["source-images"]
     target, source = tables(target_out, "DANN adapting to "), tables(source_out, "Both runs on ")
     assert set(target) == {30, 3599} and set(source) == {30, 3600}
     assert target[30][0] == target[3599][0]   # source-only sees no target image: one run for both
     assert "paper seed 0 dann on 30 target images" in target_out and target_out.count("source-only:") == 1
     assert "paper seed 0 source-only on 30 source images" in source_out and source_out.count("source-only on") == 2
     # all the images: the same runs as without the options
-    plain = run_benchmark("dann_mnist_m_ablation.py", *common)
-    assert plain[plain.index("variant"):].splitlines()[1].split()[2:5] == target[3599] == source[3600]
+    assert gains_table(dann_ablation["variants"])["paper", "0"][:3] == target[3599] == source[3600]
 
 
 @requires_shared_data
-def test_dann_mnist_m_ablation_splits_the_digits_and_scores_the_targets_own_mnist_digits():
+def test_dann_mnist_m_ablation_splits_the_digits_and_scores_the_targets_own_mnist_digits(dann_ablation):
     ablation = load_benchmark("dann_mnist_m_ablation")
     source, target = ablation.SPLITS["interleaved"]
     assert not set(source) & set(target) and {0, 8998} <= set(source) and {1, 8999} <= set(target)
     *_, held_labels, held_digits = ablation.load(SHARED_DATA, "interleaved")
     assert len(held_digits) == len(held_labels) == 901
 
-    out = run_benchmark("dann_mnist_m_ablation.py", "--shared", str(SHARED_DATA), "--steps", "3",
-                        "--variants", "paper,lenet", "--seeds", "0", "--split", "interleaved")
+    out = dann_ablation["interleaved"]
     plain = [re.fullmatch(r"  (\S+): source-only ([0-9.]+), DANN ([0-9.]+)", line).groups()
              for line in out[out.index("without the photo"):].splitlines()[1:]]
     assert [variant for variant, *_ in plain] == ["paper", "lenet"]
@@ -222,15 +271,16 @@ def test_dann_mnist_m_ablation_gives_the_source_the_binary_strokes_mnist_m_inver
 
 
 @requires_shared_data
-def test_dann_mnist_m_ablation_measures_how_far_each_run_aligned_the_domains():
-    out = run_benchmark("dann_mnist_m_ablation.py", "--shared", str(SHARED_DATA), "--steps", "3",
-                        "--variants", "paper", "--seeds", "0", "--alignment")
+def test_dann_mnist_m_ablation_measures_how_far_each_run_aligned_the_domains(dann_ablation):
+    out = dann_ablation["alignment"]
 
     rows = [line.split() for line in out[out.index("class probe"):out.index("Top-1 % on")].splitlines()[2:]]
     assert [row[:3] for row in rows] == [["paper", "0", "source-only"], ["paper", "0", "dann"]]
     assert rows[0][4] == "–"   # source-only trains no discriminator
     assert all(0 <= float(cell) <= 100 for row in rows for cell in row[3:] if cell != "–")
     assert float(rows[1][5]) > 90   # three steps align nothing: a fresh probe still tells the domains apart
+    # the probes come after the scores: the same runs as without --alignment
+    assert gains_table(out)["paper", "0"] == gains_table(dann_ablation["variants"])["paper", "0"]
 
 
 @pytest.mark.parametrize("option, variants, message", [
@@ -277,24 +327,8 @@ WRAPPED_SUMMARIES = {str(path): _summary(text) for path in sorted((ROOT / "bench
                      if "argparse" in (text := path.read_text(encoding="utf-8")) and "\n" in _summary(text)}
 
 
-# One interpreter prints every --help: the scripts' imports (torch, timm) are the cost, once.
-HELP_OF_EACH = """
-import contextlib, io, json, runpy, sys
-helps = {}
-for path in sys.argv[1:]:
-    sys.argv, buffer = [path, "--help"], io.StringIO()
-    with contextlib.redirect_stdout(buffer), contextlib.suppress(SystemExit):
-        runpy.run_path(path, run_name="__main__")
-    helps[path] = buffer.getvalue()
-print(json.dumps(helps))
-"""
-
-
-def test_each_benchmarks_help_gives_its_whole_summary():
-    done = subprocess.run([sys.executable, "-c", HELP_OF_EACH, *WRAPPED_SUMMARIES], capture_output=True,
-                          text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
-    helps = json.loads(done.stdout)
+def test_each_benchmarks_help_gives_its_whole_summary(tmp_path):
+    helps = run_in_one_process({path: [path, "--help"] for path in WRAPPED_SUMMARIES}, tmp_path)
 
     cut = [Path(path).name for path, summary in WRAPPED_SUMMARIES.items()
            if " ".join(summary.split()) not in " ".join(helps[path].split())]
