@@ -333,3 +333,42 @@ def test_each_benchmarks_help_gives_its_whole_summary(tmp_path):
     cut = [Path(path).name for path, summary in WRAPPED_SUMMARIES.items()
            if " ".join(summary.split()) not in " ".join(helps[path].split())]
     assert len(WRAPPED_SUMMARIES) >= 4 and cut == []
+
+
+def test_compare_records_says_how_far_two_folders_of_one_grid_lie_apart(tmp_path):
+    first, other = tmp_path / "first", tmp_path / "other"
+    first.mkdir(), other.mkdir()
+    records = {path: json.loads(path.read_text()) for path in sorted((ROOT / "results").glob("*.json"))}
+    supervised = {path: record for path, record in records.items() if record["spec"]["setting"] == "supervised"}
+    for path in supervised:
+        (first / path.name).write_text(path.read_text())
+        (other / path.name).write_text(path.read_text())
+    ok = [path for path, record in supervised.items() if record["status"] == "ok"]
+    def cell(path):   # its spec but the seed
+        return {k: v for k, v in supervised[path]["spec"].items() if k != "seed"}
+    moved = ok[0]
+    nudged, dropped = [path for path in ok if cell(path) != cell(moved)][:2]   # in other cells
+    spec, was = supervised[moved]["spec"], 100 * supervised[moved]["metrics"]["top1"]
+    for path, by in ((moved, -0.3), (nudged, 0.004)):
+        record = supervised[path]
+        record["metrics"]["top1"] += by
+        (other / path.name).write_text(json.dumps(record))
+    (other / dropped.name).unlink()
+
+    out = " ".join(run_benchmark("compare_records.py", str(first), str(other)).split())
+
+    assert f"{len(supervised)} and {len(supervised) - 1} recorded, {len(supervised) - 1} in both, " \
+           f"{len(ok) - 1} ok in both" in out
+    assert f"top-1 identical in {len(ok) - 3};" in out   # all but the dropped, moved and nudged runs
+    assert f"most: -30.0, {spec['method']} · {spec['pair']} · supervised · seed {spec['seed']} " \
+           f"({was:.1f} -> {was - 30:.1f})" in out
+    assert f"at most -10.0 ({spec['method']} · {spec['pair']} · supervised)" in out   # 1 of its 3 seeds
+    assert "supervised: 8 methods; leader" in out and "Kendall's tau" in out
+
+    lone = tmp_path / "lone"   # a record of another grid only
+    lone.mkdir()
+    elsewhere = next(path for path in records if path not in supervised)
+    (lone / elsewhere.name).write_text(elsewhere.read_text())
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "compare_records.py"), str(first), str(lone)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and "share no run: not records of one grid" in done.stderr
