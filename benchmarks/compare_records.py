@@ -33,10 +33,15 @@ def load(folder: Path) -> pd.DataFrame:
     return records_frame(records)
 
 
+def ok_in_both(first: pd.DataFrame, other: pd.DataFrame) -> set[str]:
+    """The keys of the runs both folders recorded ok: the only ones compared."""
+    return set(first.loc[first["status"] == "ok", "key"]) & set(other.loc[other["status"] == "ok", "key"])
+
+
 def runs(first: pd.DataFrame, other: pd.DataFrame) -> list[str]:
     """Each run both folders hold, ok in both: how far its top-1 moved."""
     both = first.merge(other, on="key", suffixes=("", "_other"))
-    ok = both[(both["status"] == "ok") & (both["status_other"] == "ok")]
+    ok = both[both["key"].isin(ok_in_both(first, other))]
     moved = 100 * (ok["top1_other"] - ok["top1"])
     worst = ok.loc[moved.abs().idxmax()]
     lines = [f"runs: {len(first)} and {len(other)} recorded, {len(both)} in both, {len(ok)} ok in both; "
@@ -55,7 +60,7 @@ def runs(first: pd.DataFrame, other: pd.DataFrame) -> list[str]:
 
 def cells(first: pd.DataFrame, other: pd.DataFrame) -> list[str]:
     """Each cell's mean over the seeds both folders ran ok (as `tlarena show` selects them)."""
-    ok = set(first.loc[first["status"] == "ok", "key"]) & set(other.loc[other["status"] == "ok", "key"])
+    ok = ok_in_both(first, other)
     a, b = (selected_cells(frame[frame["key"].isin(ok)]) for frame in (first, other))
     keys = SELECTED + ["selection"]
     both = a.merge(b, on=keys, suffixes=("", "_other"))
@@ -69,7 +74,7 @@ def cells(first: pd.DataFrame, other: pd.DataFrame) -> list[str]:
 def boards(first: pd.DataFrame, other: pd.DataFrame) -> list[str]:
     """Per board (setting, backbone, budget, ...): its leader in each folder, how far each method's
     average over the pairs moved, and Kendall's τ between the two folders' averages."""
-    ok = set(first.loc[first["status"] == "ok", "key"]) & set(other.loc[other["status"] == "ok", "key"])
+    ok = ok_in_both(first, other)
     a, b = (leaderboard(selected_cells(frame[frame["key"].isin(ok)])) for frame in (first, other))
     # as `tlarena show`: methods that start from no source model (source_steps None) share the board
     board_keys = [c for c in a.columns
@@ -108,6 +113,8 @@ def main() -> None:
     first, other = load(args.first), load(args.other)
     if not set(first["key"]) & set(other["key"]):
         raise SystemExit(f"{args.first} and {args.other} share no run: not records of one grid")
+    if not ok_in_both(first, other):
+        raise SystemExit(f"no run is ok in both {args.first} and {args.other}: no top-1 to compare")
     width = shutil.get_terminal_size().columns   # 80 in a pipe; lines wrap at spaces, no name is cut
     for line in runs(first, other) + cells(first, other) + boards(first, other):
         indent = " " * (len(line) - len(line.lstrip()) + 4)

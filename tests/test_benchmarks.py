@@ -372,3 +372,10 @@ def test_compare_records_says_how_far_two_folders_of_one_grid_lie_apart(tmp_path
     done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "compare_records.py"), str(first), str(lone)],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 1 and "share no run: not records of one grid" in done.stderr
+    failed = tmp_path / "failed"   # the same runs, none of them ok
+    failed.mkdir()
+    for path in supervised:
+        (failed / path.name).write_text(json.dumps({**supervised[path], "status": "failed", "reason": "a test"}))
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "compare_records.py"), str(first), str(failed)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and "no run is ok in both" in done.stderr
