@@ -48,7 +48,7 @@ def runs(first: pd.DataFrame, other: pd.DataFrame) -> list[str]:
              f"made on {_devices(first)} and on {_devices(other)}"]
     if len(both) > len(ok):
         statuses = both.loc[both["status"] != both["status_other"], ["status", "status_other"]]
-        lines.append(f"  of the others, {len(statuses)} changed status"
+        lines.append(f"  of the other {len(both) - len(ok)}, {len(statuses)} changed status"
                      + "".join(f"; {n} {a} -> {b}" for (a, b), n in statuses.value_counts().items()))
     lines.append(f"  top-1 identical in {int((moved == 0).sum())}; moved by a median of {moved.abs().median():.1f} "
                  f"points (90 % within {moved.abs().quantile(0.9):.1f}; mean {moved.mean():+.2f}: the shift "
