@@ -38,32 +38,29 @@ def ok_in_both(first: pd.DataFrame, other: pd.DataFrame) -> set[str]:
     return set(first.loc[first["status"] == "ok", "key"]) & set(other.loc[other["status"] == "ok", "key"])
 
 
-def runs(first: pd.DataFrame, other: pd.DataFrame) -> list[str]:
-    """Each run both folders hold, ok in both: how far its top-1 moved."""
+def runs(first: pd.DataFrame, other: pd.DataFrame, ok: set[str]) -> list[str]:
+    """Each run both folders hold, ok in both (``ok``): how far its top-1 moved."""
     both = first.merge(other, on="key", suffixes=("", "_other"))
-    ok = both[both["key"].isin(ok_in_both(first, other))]
-    moved = 100 * (ok["top1_other"] - ok["top1"])
-    worst = ok.loc[moved.abs().idxmax()]
-    lines = [f"runs: {len(first)} and {len(other)} recorded, {len(both)} in both, {len(ok)} ok in both; "
+    compared = both[both["key"].isin(ok)]
+    moved = 100 * (compared["top1_other"] - compared["top1"])
+    worst = compared.loc[moved.abs().idxmax()]
+    lines = [f"runs: {len(first)} and {len(other)} recorded, {len(both)} in both, {len(compared)} ok in both; "
              f"made on {_devices(first)} and on {_devices(other)}"]
-    if len(both) > len(ok):
+    if len(both) > len(compared):
         statuses = both.loc[both["status"] != both["status_other"], ["status", "status_other"]]
-        lines.append(f"  of the other {len(both) - len(ok)}, {len(statuses)} changed status"
+        lines.append(f"  of the other {len(both) - len(compared)}, {len(statuses)} changed status"
                      + "".join(f"; {n} {a} -> {b}" for (a, b), n in statuses.value_counts().items()))
     lines.append(f"  top-1 identical in {int((moved == 0).sum())}; moved by a median of {moved.abs().median():.1f} "
                  f"points (90 % within {moved.abs().quantile(0.9):.1f}; mean {moved.mean():+.2f}: the shift "
                  f"either way)")
-    lines.append(f"  most: {moved[worst.name]:+.1f}, {_run(worst)} "
+    lines.append(f"  most: {moved[worst.name]:+.1f}, {_cell(worst)} · seed {worst['seed']} "
                  f"({100 * worst['top1']:.1f} -> {100 * worst['top1_other']:.1f})")
     return lines
 
 
-def cells(first: pd.DataFrame, other: pd.DataFrame) -> list[str]:
-    """Each cell's mean over the seeds both folders ran ok (as `tlarena show` selects them)."""
-    ok = ok_in_both(first, other)
-    a, b = (selected_cells(frame[frame["key"].isin(ok)]) for frame in (first, other))
-    keys = SELECTED + ["selection"]
-    both = a.merge(b, on=keys, suffixes=("", "_other"))
+def cells(a: pd.DataFrame, b: pd.DataFrame) -> list[str]:
+    """Each cell's mean over its seeds, from the two folders' selected cells (as `tlarena show`)."""
+    both = a.merge(b, on=SELECTED + ["selection"], suffixes=("", "_other"))
     moved = 100 * (both["top1_mean_other"] - both["top1_mean"])
     worst = both.loc[moved.abs().idxmax()]
     return [f"cells: {len(both)}; mean moved by a median of {moved.abs().median():.1f} points, "
@@ -71,11 +68,9 @@ def cells(first: pd.DataFrame, other: pd.DataFrame) -> list[str]:
             f"standard deviation of {100 * both['top1_std'].median():.1f} (first folder)"]
 
 
-def boards(first: pd.DataFrame, other: pd.DataFrame) -> list[str]:
-    """Per board (setting, backbone, budget, ...): its leader in each folder, how far each method's
-    average over the pairs moved, and Kendall's τ between the two folders' averages."""
-    ok = ok_in_both(first, other)
-    a, b = (leaderboard(selected_cells(frame[frame["key"].isin(ok)])) for frame in (first, other))
+def boards(a: pd.DataFrame, b: pd.DataFrame) -> list[str]:
+    """Per board (setting, backbone, budget, ...) of the two folders' leaderboards: its leader in
+    each, how far each method's average over the pairs moved, and Kendall's τ between the averages."""
     # as `tlarena show`: methods that start from no source model (source_steps None) share the board
     board_keys = [c for c in a.columns
                   if c not in ("method", "source_steps", "pairs", "avg_top1", "avg_rank", "train_seconds")]
@@ -97,10 +92,6 @@ def _devices(frame: pd.DataFrame) -> str:
     return ", ".join(sorted(frame["device_name"].dropna().unique())) or "unknown hardware"
 
 
-def _run(row) -> str:
-    return f"{row['method']} · {row['pair']} · {row['setting']} · seed {row['seed']}"
-
-
 def _cell(row) -> str:
     return f"{row['method']} · {row['pair']} · {row['setting']}"
 
@@ -113,10 +104,12 @@ def main() -> None:
     first, other = load(args.first), load(args.other)
     if not set(first["key"]) & set(other["key"]):
         raise SystemExit(f"{args.first} and {args.other} share no run: not records of one grid")
-    if not ok_in_both(first, other):
+    ok = ok_in_both(first, other)
+    if not ok:
         raise SystemExit(f"no run is ok in both {args.first} and {args.other}: no top-1 to compare")
+    a, b = (selected_cells(frame[frame["key"].isin(ok)]) for frame in (first, other))
     width = shutil.get_terminal_size().columns   # 80 in a pipe; lines wrap at spaces, no name is cut
-    for line in runs(first, other) + cells(first, other) + boards(first, other):
+    for line in runs(first, other, ok) + cells(a, b) + boards(leaderboard(a), leaderboard(b)):
         indent = " " * (len(line) - len(line.lstrip()) + 4)
         print(textwrap.fill(line, width, subsequent_indent=indent, break_long_words=False, break_on_hyphens=False))
 

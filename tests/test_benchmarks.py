@@ -365,17 +365,18 @@ def test_compare_records_says_how_far_two_folders_of_one_grid_lie_apart(tmp_path
     assert f"at most -10.0 ({spec['method']} · {spec['pair']} · supervised)" in out   # 1 of its 3 seeds
     assert "supervised: 8 methods; leader" in out and "Kendall's tau" in out
 
+    def refusal(folder: Path) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, str(ROOT / "benchmarks" / "compare_records.py"), str(first),
+                               str(folder)], capture_output=True, text=True, timeout=120)
     lone = tmp_path / "lone"   # a record of another grid only
     lone.mkdir()
     elsewhere = next(path for path in records if path not in supervised)
     (lone / elsewhere.name).write_text(elsewhere.read_text())
-    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "compare_records.py"), str(first), str(lone)],
-                          capture_output=True, text=True, timeout=120)
+    done = refusal(lone)
     assert done.returncode == 1 and "share no run: not records of one grid" in done.stderr
     failed = tmp_path / "failed"   # the same runs, none of them ok
     failed.mkdir()
     for path in supervised:
         (failed / path.name).write_text(json.dumps({**supervised[path], "status": "failed", "reason": "a test"}))
-    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "compare_records.py"), str(first), str(failed)],
-                          capture_output=True, text=True, timeout=120)
+    done = refusal(failed)
     assert done.returncode == 1 and "no run is ok in both" in done.stderr
