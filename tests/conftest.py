@@ -8,7 +8,15 @@ import sys
 from pathlib import Path
 
 import pytest
-import torch
+
+# Under pytest-xdist (pyproject's addopts) the workers share the cores: each worker's torch, and every
+# process its tests start, gets its share, as `tlarena run --workers` gives each run. Set before
+# torch is imported, which reads it once; more threads than cores leave each waiting on the others.
+if "PYTEST_XDIST_WORKER_COUNT" in os.environ:
+    os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1)
+                                                      // int(os.environ["PYTEST_XDIST_WORKER_COUNT"]))))
+
+import torch  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
