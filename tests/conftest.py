@@ -9,12 +9,14 @@ from pathlib import Path
 
 import pytest
 
+from tlarena.executors import worker_threads   # imports no torch
+
 # Under pytest-xdist (pyproject's addopts) the workers share the cores: each worker's torch, and every
-# process its tests start, gets its share, as `tlarena run --workers` gives each run. Set before
-# torch is imported, which reads it once; more threads than cores leave each waiting on the others.
+# process its tests start, gets the share `tlarena run --workers` gives each run. Set before torch is
+# imported, which reads it once; more threads than cores leave each waiting on the others.
 if "PYTEST_XDIST_WORKER_COUNT" in os.environ:
-    os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1)
-                                                      // int(os.environ["PYTEST_XDIST_WORKER_COUNT"]))))
+    share = worker_threads(int(os.environ["PYTEST_XDIST_WORKER_COUNT"]), None) or os.cpu_count() or 1
+    os.environ.setdefault("OMP_NUM_THREADS", str(share))
 
 import torch  # noqa: E402
 
