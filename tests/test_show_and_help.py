@@ -96,13 +96,20 @@ def test_version(capsys):
     assert done.value.code == 0 and capsys.readouterr().out.strip() == "tlarena 0.1.0"
 
 
-def _options(parser: argparse.ArgumentParser):
+def _parsers(parser: argparse.ArgumentParser):
+    """``parser`` and every subcommand's parser under it."""
+    yield parser
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
             for sub in action.choices.values():
-                yield from _options(sub)
-        elif action.option_strings and not isinstance(action, (argparse._HelpAction, argparse._VersionAction)):
-            yield parser.prog, action
+                yield from _parsers(sub)
+
+
+def _options(parser: argparse.ArgumentParser):
+    for each in _parsers(parser):
+        for action in each._actions:
+            if action.option_strings and not isinstance(action, (argparse._HelpAction, argparse._VersionAction)):
+                yield each.prog, action
 
 
 def test_help_shows_every_default():
@@ -111,6 +118,15 @@ def test_help_shows_every_default():
                     if not action.required and action.default is not False
                     and "default" not in formatter._get_help_string(action)]
     assert undocumented == []
+
+
+def test_every_help_fits_an_80_column_terminal(monkeypatch):
+    # the run's exit statuses and tlarena's own description were laid out by hand at 84 to 93
+    # columns, past argparse's wrapping: an 80-column terminal broke them mid-word
+    monkeypatch.setenv("COLUMNS", "80")
+    wide = {parser.prog: [line for line in parser.format_help().splitlines() if len(line) > 80]
+            for parser in _parsers(_parser())}
+    assert len(wide) >= 9 and {prog: lines for prog, lines in wide.items() if lines} == {}
 
 
 def test_leaderboard_without_results_says_how_to_get_them(cli, tmp_path):

@@ -1,4 +1,5 @@
-"""The `tlarena` command line: run the grid, list what plugins registered, show the leaderboard."""
+"""The `tlarena` command line: run the grid, list what plugins registered, show
+the leaderboard."""
 from __future__ import annotations
 
 import argparse

@@ -11,13 +11,15 @@ INTERRUPTED = 130  # Ctrl+C (every finished run is recorded)
 LOST = ("failed", "timed-out")
 
 HELP = """exit status:
-  0    every run of this invocation is ok, n/a (cannot apply) or was recorded before
-  1    a run of this invocation failed or timed out (its record says why); with --strict
-       also a run that diverged, or a warning: a plugin that reported a problem, a reporter
-       that raised
-  2    a usage error, found before any run: a bad option, an unknown method, pair, suite,
-       backbone or --plugin module, a --report whose package is missing; with --strict
-       also a plugin that failed to load or registered something invalid
+  0    every run of this invocation is ok, n/a (cannot apply) or was recorded
+       before
+  1    a run of this invocation failed or timed out (its record says why); with
+       --strict also a run that diverged, or a warning: a plugin that reported
+       a problem, a reporter that raised
+  2    a usage error, found before any run: a bad option, an unknown method,
+       pair, suite, backbone or --plugin module, a --report whose package is
+       missing; with --strict also a plugin that failed to load or registered
+       something invalid
   130  interrupted; every finished run is recorded"""
 
 
