@@ -1,7 +1,13 @@
 """Exit statuses for CI: 1 when a run of the invocation failed or timed out, 2 for a mistake found
-before any run, and --strict for diverged runs, warnings and plugin problems."""
+before any run, 141 when the output's reader left, and --strict for diverged runs, warnings and
+plugin problems."""
+import json
+import os
+import subprocess
+import sys
+
 import pytest
-from conftest import PLUGIN_FIXTURES
+from conftest import PLUGIN_FIXTURES, ROOT
 
 from tlarena.records import RunRecord
 
@@ -68,7 +74,7 @@ def test_run_help_documents_every_exit_status(cli, capsys):
     with pytest.raises(SystemExit):
         cli("run", "--help")
     out = capsys.readouterr().out
-    assert all(f"\n  {code} " in out for code in (0, 1, 2, 130))
+    assert all(f"\n  {code} " in out for code in (0, 1, 2, 130, 141))
 
 
 def test_the_run_header_and_failure_reasons_wrap_at_80_columns_with_no_trailing_blanks(tmp_path, monkeypatch, capsys):
@@ -102,3 +108,35 @@ def test_the_run_header_and_failure_reasons_wrap_at_80_columns_with_no_trailing_
     assert " ".join(failure.split()).startswith(f"1 run failed: {reason} (each run's record under")
     lines = (header + failure).splitlines()
     assert all(len(line) <= 80 and line == line.rstrip() for line in lines), lines
+
+
+def _reader_gone(args, tmp_path, lines=0):
+    """`tlarena ARGS | head -LINES`: the reader takes ``lines`` lines, then leaves. Returns the exit
+    status and stderr."""
+    env = {**os.environ, "TLARENA_CACHE": str(tmp_path / "cache")}
+    with subprocess.Popen([sys.executable, "-m", "tlarena", *args], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, env=env, text=True) as process:
+        for _ in range(lines):
+            process.stdout.readline()
+        process.stdout.close()
+        return process.wait(timeout=300), process.stderr.read()
+
+
+@pytest.mark.parametrize("args", [["show", "--format", "csv"], ["show"], ["list", "methods"]],
+                         ids=["plain write", "rich table", "rich list"])
+def test_a_reader_that_leaves_ends_the_command_quietly_with_141(args, tmp_path):
+    # `show --format csv | head` printed a BrokenPipeError traceback; rich's output exited 1
+    code, err = _reader_gone([*args, "--results", str(ROOT / "results")] if args[0] == "show" else args, tmp_path)
+
+    assert (code, err) == (141, "")
+
+
+def test_a_grid_whose_reader_leaves_stops_with_141_and_records_no_run_as_failed(tmp_path):
+    # in this process the first run's phase lines are printed inside the runner, which records what
+    # it raises as the run's failure: the closed pipe must get past it
+    results = tmp_path / "results"
+    code, err = _reader_gone(["run", *GRID, "--in-process", "--steps", "5", "--source-steps", "5",
+                              "--results", str(results)], tmp_path, lines=2)
+
+    statuses = [json.loads(path.read_text())["status"] for path in results.glob("*.json")]
+    assert (code, err, "failed" in statuses) == (141, "", False)

@@ -216,7 +216,12 @@ def main(argv: list[str] | None = None) -> int:
             if not path.expanduser().is_file():
                 raise UsageError(f"--pairs-file {path}: no such file")
         from tlarena.commands import COMMANDS
-        return COMMANDS[args.command](args)
+        code = COMMANDS[args.command](args)
+        sys.stdout.flush()   # here, where a reader that has left is caught, not at Python's exit
+        return code
+    except BrokenPipeError:   # a plain write (`show --format csv | head`); rich's go through _Console
+        from tlarena.commands import reader_left
+        return reader_left()
     except (UsageError, UnknownName) as error:
         print(_for_stderr(f"tlarena: error: {error.args[0]}"), file=sys.stderr)
         return exit_codes.USAGE

@@ -28,12 +28,29 @@ if TYPE_CHECKING:
     from tlarena.records import RunRecord
 
 
+def reader_left() -> int:
+    """The exit status once the output's reader has left (``| head``), as quiet as a tool that
+    SIGPIPE ended: stdout goes to /dev/null, so that Python's flush at exit does not fail again."""
+    from tlarena import exit_codes
+
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return exit_codes.OUTPUT_CLOSED
+
+
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        # rich's own handler exits 1, which means a failed run. SystemExit, not BrokenPipeError:
+        # under --in-process a phase line is printed inside the runner, whose `except Exception`
+        # would record the closed pipe as that run's failure.
+        raise SystemExit(reader_left())
+
+
 def _console(stderr: bool) -> Console:
     # Piped output is read by grep and scripts: table rows stay on one line instead of 80 columns.
     # No file= here: the console looks sys.stdout / sys.stderr up at each print.
     stream = sys.stderr if stderr else sys.stdout
     wide = not stream.isatty() and "COLUMNS" not in os.environ
-    return Console(stderr=stderr, width=250 if wide else None)
+    return _Console(stderr=stderr, width=250 if wide else None)
 
 
 console = _console(stderr=False)

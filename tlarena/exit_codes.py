@@ -7,6 +7,7 @@ OK = 0
 RUNS_LOST = 1      # a run of this invocation failed or timed out
 USAGE = 2          # a mistake found before any work: option, name, plugin, data
 INTERRUPTED = 130  # Ctrl+C (every finished run is recorded)
+OUTPUT_CLOSED = 141  # stdout's reader left early (`| head`): what a shell reports for a tool SIGPIPE ended
 
 LOST = ("failed", "timed-out")
 
@@ -20,7 +21,9 @@ HELP = """exit status:
        pair, suite, backbone or --plugin module, a --report whose package is
        missing; with --strict also a plugin that failed to load or registered
        something invalid
-  130  interrupted; every finished run is recorded"""
+  130  interrupted; every finished run is recorded
+  141  the output's reader left before it ended (| head); every finished run
+       is recorded"""
 
 
 def of_grid(statuses: Counter, warnings: int, strict: bool) -> int:
