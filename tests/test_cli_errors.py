@@ -25,6 +25,15 @@ def test_empty_item_in_a_list_is_refused(cli):
     assert result.code == 2 and "empty item" in result.err
 
 
+@pytest.mark.parametrize("option, value, says", [("--seeds", "0,1,1", "1 more than once"),
+                                                 ("--seeds", "0,00", "0 more than once"),
+                                                 ("--methods", "dann,scratch,dann", "dann more than once")])
+def test_a_name_or_seed_given_twice_is_refused(cli, tmp_path, option, value, says):
+    # Regression: the grid announced "8 runs" for --seeds 0,0 and two names twice, then ran one
+    result = cli("run", "--all", option, value, "--dry-run", "--results", str(tmp_path / "results"))
+    assert result.code == 2 and f"list {value!r} names {says}" in result.err
+
+
 @pytest.mark.parametrize("seeds", ["0,one", "-1", f"0,{2**32}"])
 def test_bad_seeds_are_refused(cli, tmp_path, seeds):
     # Regression: -1 and 2**32 passed, and every run of the grid failed in numpy's seeding.

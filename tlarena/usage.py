@@ -14,7 +14,16 @@ def csv_items(text: str) -> list[str]:
     items = [item.strip() for item in text.split(",")]
     if not all(items):
         raise UsageError(f"empty item in list {text!r}")
+    _once_each(items, text)
     return items
+
+
+def _once_each(items: list, text: str) -> None:
+    # `--seeds 0,1,1` is more likely a typo for 0,1,2 than a wish: the grid counted its runs twice
+    # and ran them once
+    repeated = list(dict.fromkeys(str(item) for item in items if items.count(item) > 1))
+    if repeated:
+        raise UsageError(f"list {text!r} names {', '.join(repeated)} more than once")
 
 
 MAX_SEED = 2**32 - 1   # numpy's global seed takes no more (and no negative one)
@@ -28,6 +37,7 @@ def seed_list(text: str) -> list[int]:
     if seeds is None or not all(0 <= seed <= MAX_SEED for seed in seeds):
         raise UsageError(f"--seeds takes whole numbers from 0 to {MAX_SEED} separated by commas, "
                          f"e.g. 0,1,2; got {text!r}")
+    _once_each(seeds, text)   # 0 and 00 are one seed
     return seeds
 
 
