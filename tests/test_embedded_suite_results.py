@@ -23,7 +23,11 @@ from tlarena.spec import Budget
 RESULTS = ROOT / "results"
 CHANCE = 0.1   # every embedded pair has 10 target classes
 SEEDS = [0]      # every cell; README: which have seeds 1 and 2 too
-REPRODUCED = ("fine-tune", "uci-digits->uci-digits-rotated", "few-shot", 0)
+# A fine-tuned run, and a progressive network's: its target column runs only beside its source
+# column, and a layout check that called the column alone put its runs in the slower layout, whose
+# kernels round differently (84.9 % where the record says 85.6)
+REPRODUCED = [("fine-tune", "uci-digits->uci-digits-rotated", "few-shot", 0),
+              ("progressive-net", "uci-digits->synth-letters", "task", 0)]
 # Runs that end at chance, each named with what the record shows (README: what the board shows).
 # FixMatch adapts a source model that reads 28-33 % of the rotated digits; its confident pseudo-
 # labels are mostly wrong, and training on them drew seed 2 into one class for every target image
@@ -98,12 +102,12 @@ def test_scratch_loses_to_fine_tune_with_few_labels(records):
     assert len(scratch) == 4 and wins >= 3 and mean_gap > 0.05
 
 
-def test_a_shipped_record_is_reproduced_exactly_by_todays_code(cli, records, tmp_path, monkeypatch):
+@pytest.mark.parametrize("reproduced", REPRODUCED, ids=lambda run: run[0])
+def test_a_shipped_record_is_reproduced_exactly_by_todays_code(cli, records, tmp_path, monkeypatch, reproduced):
     """From nothing: a fresh cache, so the data is built and the source model trained again. Bit for
     bit only on the CPU kernels and thread count the record names (`tlarena reproduce` takes the
     thread count from it)."""
-    method, pair, setting, seed = REPRODUCED
-    (record,) = [r for r in records if (r.spec.method, r.spec.pair, r.spec.setting, r.spec.seed) == REPRODUCED]
+    (record,) = [r for r in records if (r.spec.method, r.spec.pair, r.spec.setting, r.spec.seed) == reproduced]
     recorded_on = record.environment.device_name
     here = device_name(torch.device("cpu"), cpu_threads(recorded_on))
     if recorded_on != here:

@@ -10,6 +10,7 @@ from tlarena.records import read_records
 from tlarena.data import BatchStream, SplitTensors
 from tlarena.trainer import Normalizer, Streams, Trainer, eval_schedule
 from tlarena_plugins.methods.fine_tune import FineTune
+from tlarena_plugins.methods.progressive_net import ProgressiveNet
 
 PAIR = "uci-digits->uci-digits-rotated"
 
@@ -69,6 +70,19 @@ def test_a_network_that_views_its_feature_map_trains_in_the_default_layout(tmp_p
 
     assert outcome.steps == 3 and len(outcome.curve) == 2 and not trainer.normalize.channels_last
     assert method.network.model.conv.weight.is_contiguous()
+
+
+def test_a_network_that_fails_in_either_layout_keeps_the_faster_one():
+    # progressive-net's target column refuses to run without its source column: probed alone it
+    # failed, and its runs went to the default layout, whose kernels moved every number it recorded
+    cpu = torch.device("cpu")
+    trainer = Trainer(cpu, Normalizer((0.5,) * 3, (0.5,) * 3, cpu))
+    method = ProgressiveNet(Network(timm.create_model("lenet", num_classes=10)), 10, ProgressiveNet.hparams)
+
+    trainer._place(method, SplitTensors(np.zeros((2, 3, 32, 32), np.uint8), np.zeros(2, np.int64)))
+
+    assert trainer.normalize.channels_last
+    assert method.network.model.features[0].weight.is_contiguous(memory_format=torch.channels_last)
 
 
 def test_same_spec_on_cpu_gives_the_same_accuracy(cli, tmp_path):

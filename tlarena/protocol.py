@@ -18,7 +18,7 @@ import json
 import textwrap
 
 PROTOCOL = 4
-FINGERPRINT = "20a49b2b14a14643"
+FINGERPRINT = "6de5b6db4e5460a1"
 
 
 def decisive() -> dict[str, object]:

@@ -127,20 +127,24 @@ class Trainer:
     def _place(self, method: TransferMethod, probe: SplitTensors) -> None:
         self._eval_flops.clear()
         method.to(self.device)
-        self.normalize.channels_last = channels_last(self.device)
-        if self.normalize.channels_last:
+        faster = channels_last(self.device)
+        # A plugin's network that .view()s a feature map runs only in the default layout. One that
+        # fails in both is not the layout's fault, and keeps the faster one: progressive-net's
+        # target column refuses to run without its source column.
+        if faster and not self._runs(method, probe, torch.channels_last):
+            faster = not self._runs(method, probe, torch.contiguous_format)
+        if faster:
             _lay_out(method, torch.channels_last)
-            if not self._runs(method, probe):
-                # a plugin's network that .view()s a feature map runs only in the default layout
-                _lay_out(method, torch.contiguous_format)
-                self.normalize.channels_last = False
+        self.normalize.channels_last = faster
 
     @torch.no_grad()
-    def _runs(self, method: TransferMethod, probe: SplitTensors) -> bool:
-        """Whether the network runs on two of ``probe``'s images (in evaluation mode: no batch
-        statistics move, no dropout draws)."""
+    def _runs(self, method: TransferMethod, probe: SplitTensors, layout: torch.memory_format) -> bool:
+        """Whether the network, laid out in ``layout``, runs on two of ``probe``'s images (in
+        evaluation mode: no batch statistics move, no dropout draws)."""
         if not len(probe):
             return True
+        _lay_out(method, layout)
+        self.normalize.channels_last = layout == torch.channels_last
         training = method.training
         method.eval()
         try:
