@@ -417,4 +417,6 @@ def _print_row(variant: str, seed: str, row: list) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from _script import run   # beside this script, first on its sys.path
+
+    run(main)

@@ -112,4 +112,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from _script import run   # beside this script, first on its sys.path
+
+    run(main)

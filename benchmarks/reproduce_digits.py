@@ -360,4 +360,6 @@ def spread_grid(args) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from _script import run   # beside this script, first on its sys.path
+
+    run(main)

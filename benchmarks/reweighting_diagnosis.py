@@ -73,4 +73,6 @@ def main() -> None:
                   f"{effective_sample_size(weights) / len(weights):.2f} of the source")
 
 if __name__ == "__main__":
-    main()
+    from _script import run   # beside this script, first on its sys.path
+
+    run(main)

@@ -117,4 +117,6 @@ def _name(layout: torch.memory_format) -> str:
 
 
 if __name__ == "__main__":
-    main()
+    from _script import run   # beside this script, first on its sys.path
+
+    run(main)

@@ -28,6 +28,7 @@ def run_benchmark(script: str, *args: str) -> str:
 IN_ONE_PROCESS = """
 import contextlib, io, json, runpy, sys
 calls, saved_to, outputs = json.loads(sys.argv[1]), sys.argv[2], {}
+sys.path.insert(0, sys.argv[3])   # as `python benchmarks/SCRIPT.py` puts the helpers beside it first
 for name, argv in calls.items():
     sys.argv, buffer = argv, io.StringIO()
     with contextlib.redirect_stdout(buffer):
@@ -44,7 +45,8 @@ with open(saved_to, "w") as out:
 
 def run_in_one_process(calls: dict[str, list[str]], folder: Path, timeout: float = 900) -> dict[str, str]:
     """Each call's stdout, by name; a call is a script's path, then its arguments."""
-    done = subprocess.run([sys.executable, "-c", IN_ONE_PROCESS, json.dumps(calls), str(folder / "outputs.json")],
+    done = subprocess.run([sys.executable, "-c", IN_ONE_PROCESS, json.dumps(calls), str(folder / "outputs.json"),
+                           str(ROOT / "benchmarks")],
                           capture_output=True, text=True, timeout=timeout)
     assert done.returncode == 0, done.stderr
     return json.loads((folder / "outputs.json").read_text())
@@ -334,6 +336,35 @@ def test_each_benchmarks_help_gives_its_whole_summary_and_starts_no_work(tmp_pat
     cut = [Path(path).name for path, summary in SUMMARIES.items()
            if not helps[path].startswith("usage:") or " ".join(summary.split()) not in " ".join(helps[path].split())]
     assert sum("\n" in summary for summary in SUMMARIES.values()) >= 4 and cut == []
+
+
+def test_a_benchmarks_report_whose_reader_left_ends_it_quietly_with_141():
+    # `compare_records.py results results | head` printed a BrokenPipeError traceback and exited 1
+    read, write = os.pipe()
+    os.close(read)   # the reader left before the first line: the first write fails, however short
+    try:
+        done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "compare_records.py"), str(ROOT / "results"),
+                               str(ROOT / "results")], stdout=write, stderr=subprocess.PIPE, text=True, timeout=300)
+    finally:
+        os.close(write)
+
+    assert (done.returncode, done.stderr) == (141, "")
+
+
+def _runs_main_through_the_shared_entry(text: str) -> bool:
+    """Whether a script's `if __name__ == "__main__":` block ends in ``run(main)`` of ``_script``."""
+    tree = ast.parse(text)
+    block = tree.body[-1]
+    return (isinstance(block, ast.If) and "__main__" in ast.unparse(block.test)
+            and any(isinstance(node, ast.ImportFrom) and node.module == "_script" for node in block.body)
+            and ast.unparse(block.body[-1]) == "run(main)")
+
+
+def test_every_benchmark_runs_its_main_through_the_entry_that_handles_a_closed_pipe():
+    scripts = sorted((ROOT / "benchmarks").glob("[!_]*.py"))
+    astray = [path.name for path in scripts if not _runs_main_through_the_shared_entry(path.read_text())]
+
+    assert len(scripts) >= 18 and astray == []
 
 
 def test_compare_records_says_how_far_two_folders_of_one_grid_lie_apart(tmp_path):
